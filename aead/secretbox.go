@@ -1,0 +1,76 @@
+package aead
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/nacl/secretbox"
+
+	"github.com/atrest-dev/atrest/internal/alias"
+)
+
+// Secretbox sizes.
+const (
+	SecretboxKeySize   = 32
+	SecretboxNonceSize = 24
+	SecretboxTagSize   = secretbox.Overhead
+	SecretboxOverhead  = SecretboxNonceSize + SecretboxTagSize
+)
+
+// Secretbox seals and opens secretbox payloads under one key. It is safe for
+// concurrent use.
+type Secretbox struct {
+	key    [SecretboxKeySize]byte
+	nonces NonceSource
+}
+
+// NewSecretbox returns a Secretbox for a 32-byte key, with random nonces.
+// The key is copied.
+func NewSecretbox(key []byte) (*Secretbox, error) {
+	if len(key) != SecretboxKeySize {
+		return nil, ErrKeySize
+	}
+	s := &Secretbox{nonces: RandomNonces}
+	copy(s.key[:], key)
+	return s, nil
+}
+
+// SealedLen returns the payload length Seal produces for n plaintext bytes.
+func (s *Secretbox) SealedLen(n int) int { return n + SecretboxOverhead }
+
+// Seal appends nonce || tag || ciphertext to dst. ad is ignored, as
+// kube-apiserver gives secretbox none. plaintext must not overlap dst's spare
+// capacity; Seal panics if it does.
+func (s *Secretbox) Seal(dst, plaintext, ad []byte) ([]byte, error) {
+	ret, out := alias.SliceForAppend(dst, len(plaintext)+SecretboxOverhead)
+	if alias.AnyOverlap(out, plaintext) {
+		panic("aead: invalid buffer overlap")
+	}
+	if err := s.nonces.FillNonce(out[:SecretboxNonceSize]); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrNonce, err)
+	}
+	nonce := [SecretboxNonceSize]byte(out) // a copy: out may move under secretbox's append
+	secretbox.Seal(out[SecretboxNonceSize:SecretboxNonceSize], plaintext, &nonce, &s.key)
+	return ret, nil
+}
+
+// Open authenticates and decrypts payload (nonce || tag || ciphertext) and
+// appends the plaintext to dst. ad is ignored. It allocates at most
+// len(payload)-40 bytes, and none when dst has room; on error dst is returned
+// unchanged. dst's spare capacity must not overlap payload; Open panics if it
+// does.
+func (s *Secretbox) Open(dst, payload, ad []byte) ([]byte, error) {
+	if len(payload) < SecretboxOverhead {
+		return dst, ErrTooShort
+	}
+	ret, out := alias.SliceForAppend(dst, len(payload)-SecretboxOverhead)
+	if alias.AnyOverlap(out, payload) {
+		panic("aead: invalid buffer overlap")
+	}
+	var nonce [SecretboxNonceSize]byte
+	copy(nonce[:], payload)
+	if _, ok := secretbox.Open(out[:0], payload[SecretboxNonceSize:], &nonce, &s.key); !ok {
+		clear(out)
+		return dst, ErrAuth
+	}
+	return ret, nil
+}
