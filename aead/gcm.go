@@ -18,7 +18,7 @@ const (
 // GCM seals and opens aesgcm payloads under one key. It is safe for
 // concurrent use.
 type GCM struct {
-	aead   cipher.AEAD
+	aead   cipher.AEAD // the portable path
 	nonces NonceSource
 }
 
@@ -60,7 +60,7 @@ func (g *GCM) Seal(dst, plaintext, ad []byte) ([]byte, error) {
 	if err := g.nonces.FillNonce(nonce); err != nil {
 		return dst, fmt.Errorf("%w: %w", ErrNonce, err)
 	}
-	g.aead.Seal(out[GCMNonceSize:GCMNonceSize], nonce, plaintext, ad)
+	g.seal(out[GCMNonceSize:GCMNonceSize], nonce, plaintext, ad)
 	return ret, nil
 }
 
@@ -77,7 +77,7 @@ func (g *GCM) Open(dst, payload, ad []byte) ([]byte, error) {
 	if alias.AnyOverlap(out, payload) {
 		panic("aead: invalid buffer overlap")
 	}
-	if _, err := g.aead.Open(out[:0], payload[:GCMNonceSize], payload[GCMNonceSize:], ad); err != nil {
+	if _, err := g.open(out[:0], payload[:GCMNonceSize], payload[GCMNonceSize:], ad); err != nil {
 		clear(out) // crypto/cipher already does; keep the contract local
 		return dst, ErrAuth
 	}

@@ -49,7 +49,7 @@ func (s *Secretbox) Seal(dst, plaintext, ad []byte) ([]byte, error) {
 		return dst, fmt.Errorf("%w: %w", ErrNonce, err)
 	}
 	nonce := [SecretboxNonceSize]byte(out) // a copy: out may move under secretbox's append
-	secretbox.Seal(out[SecretboxNonceSize:SecretboxNonceSize], plaintext, &nonce, &s.key)
+	s.sealBox(out[SecretboxNonceSize:SecretboxNonceSize], plaintext, &nonce)
 	return ret, nil
 }
 
@@ -68,7 +68,7 @@ func (s *Secretbox) Open(dst, payload, ad []byte) ([]byte, error) {
 	}
 	var nonce [SecretboxNonceSize]byte
 	copy(nonce[:], payload)
-	if _, ok := secretbox.Open(out[:0], payload[SecretboxNonceSize:], &nonce, &s.key); !ok {
+	if _, ok := s.openBox(out[:0], payload[SecretboxNonceSize:], &nonce); !ok {
 		clear(out)
 		return dst, ErrAuth
 	}

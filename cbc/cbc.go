@@ -45,8 +45,8 @@ var (
 // Cipher seals and opens aescbc payloads under one key. It is safe for
 // concurrent use.
 type Cipher struct {
-	block cipher.Block
-	rand  io.Reader // nil means crypto/rand
+	block cipher.Block // the portable path's block cipher
+	rand  io.Reader    // nil means crypto/rand
 }
 
 // New returns a Cipher for a 16, 24 or 32 byte AES key. The key is not
@@ -57,7 +57,7 @@ func New(key []byte) (*Cipher, error) {
 	default:
 		return nil, ErrKeySize
 	}
-	b, err := aes.NewCipher(key)
+	b, err := newPortable(key)
 	if err != nil {
 		return nil, ErrKeySize
 	}
