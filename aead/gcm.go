@@ -18,7 +18,8 @@ const (
 // GCM seals and opens aesgcm payloads under one key. It is safe for
 // concurrent use.
 type GCM struct {
-	aead   cipher.AEAD // the portable path
+	std    cipher.AEAD // crypto/cipher, for the stdlib path
+	ref    *gcmRef     // the portable path
 	nonces NonceSource
 }
 
@@ -38,11 +39,15 @@ func NewGCMWithNonces(key []byte, nonces NonceSource) (*GCM, error) {
 	if err != nil {
 		return nil, ErrKeySize
 	}
-	a, err := cipher.NewGCM(block)
+	std, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, err
 	}
-	return &GCM{aead: a, nonces: nonces}, nil
+	ref, err := newGCMRef(key)
+	if err != nil {
+		return nil, err
+	}
+	return &GCM{std: std, ref: ref, nonces: nonces}, nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes.

@@ -45,8 +45,9 @@ var (
 // Cipher seals and opens aescbc payloads under one key. It is safe for
 // concurrent use.
 type Cipher struct {
-	block cipher.Block // the portable path's block cipher
-	rand  io.Reader    // nil means crypto/rand
+	std  cipher.Block // crypto/aes, for the stdlib path
+	ref  cipher.Block // the portable path's block cipher
+	rand io.Reader    // nil means crypto/rand
 }
 
 // New returns a Cipher for a 16, 24 or 32 byte AES key. The key is not
@@ -57,11 +58,15 @@ func New(key []byte) (*Cipher, error) {
 	default:
 		return nil, ErrKeySize
 	}
-	b, err := newPortable(key)
+	std, err := newStdlib(key)
 	if err != nil {
 		return nil, ErrKeySize
 	}
-	return &Cipher{block: b}, nil
+	ref, err := newPortable(key)
+	if err != nil {
+		return nil, ErrKeySize
+	}
+	return &Cipher{std: std, ref: ref}, nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes:
