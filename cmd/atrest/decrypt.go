@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func init() {
+	register(command{
+		name:    "decrypt",
+		summary: "decrypt a value read from etcd (standard input) with an EncryptionConfiguration",
+		run:     runDecrypt,
+	})
+}
+
+func runDecrypt(ctx context.Context, args []string, sio stdio) error {
+	var v valueFlags
+	fs := newFlags(sio, "decrypt", "--config FILE --key /registry/... [--resource R] < stored > plaintext")
+	v.register(fs, true)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: %w", errUsage, errNoArgs)
+	}
+	if v.etcdKey == "" {
+		return fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
+	}
+	ch, err := v.chain()
+	if err != nil {
+		return err
+	}
+	stored, err := readInput(sio.in, v.maxBytes)
+	if err != nil {
+		return err
+	}
+	ad := []byte(v.etcdKey)
+	pt, stale, err := ch.Decrypt(nil, stored, ad)
+	if err != nil && etcdctlNewline(stored) {
+		// etcdctl get --print-value-only ends the value with a newline.
+		if p, s, err2 := ch.Decrypt(nil, stored[:len(stored)-1], ad); err2 == nil {
+			pt, stale, err = p, s, nil
+			fmt.Fprintln(sio.err, "atrest decrypt: note: ignored the trailing newline that etcdctl adds")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if stale {
+		fmt.Fprintf(sio.err, "atrest decrypt: note: stale: not written with the chain's write key %s; kube-apiserver rewrites it on its next update\n",
+			ch.Entries()[0])
+	}
+	_, err = sio.out.Write(pt)
+	clear(pt)
+	return err
+}
