@@ -126,7 +126,7 @@ func Schemes() []Scheme {
 			risk:  func(n float64, _ Deployment) float64 { return Collision(n, pow2(256)) },
 		},
 		AtrestScheme("atrest", Options{}),
-		AtrestScheme("atrest-snap", Options{RandomBits: 32}),
+		AtrestScheme("atrest-r32", Options{RandomBits: 32}),
 	}
 }
 

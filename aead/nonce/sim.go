@@ -1,6 +1,7 @@
 package nonce
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -24,7 +25,8 @@ type Simulation struct {
 // Simulate draws uniform bits-bit nonces from rng, trials times, each until
 // the first repeat, and records when it happened. bits must be 1..48. If
 // progress is not nil it is called after every trial with the number done.
-func Simulate(rng *rand.Rand, bits, trials int, progress func(done int)) (*Simulation, error) {
+// It stops with ctx's error when ctx is done.
+func Simulate(ctx context.Context, rng *rand.Rand, bits, trials int, progress func(done int)) (*Simulation, error) {
 	if bits < 1 || bits > 48 || trials < 1 {
 		return nil, ErrSimulation
 	}
@@ -34,6 +36,9 @@ func Simulate(rng *rand.Rand, bits, trials int, progress func(done int)) (*Simul
 	s := newSet(uint64(want))
 	out := &Simulation{Bits: bits, Trials: trials, First: make([]uint64, trials)}
 	for t := range trials {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var n uint64
 		for {
 			n++

@@ -1,7 +1,9 @@
 package nonce_test
 
 import (
+	"context"
 	"encoding/xml"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -21,7 +23,7 @@ func TestSimulationMatchesFormula(t *testing.T) {
 	const trials = 2000
 	for bits := 16; bits <= 24; bits++ {
 		rng := rand.New(rand.NewPCG(0x61747265, uint64(bits)))
-		sim, err := nonce.Simulate(rng, bits, trials, nil)
+		sim, err := nonce.Simulate(t.Context(), rng, bits, trials, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,8 +41,8 @@ func TestSimulationMatchesFormula(t *testing.T) {
 
 func TestSimulateDeterministicAndProgress(t *testing.T) {
 	var calls int
-	a, _ := nonce.Simulate(rand.New(rand.NewPCG(1, 2)), 12, 50, func(done int) { calls = done })
-	b, _ := nonce.Simulate(rand.New(rand.NewPCG(1, 2)), 12, 50, nil)
+	a, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, func(done int) { calls = done })
+	b, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, nil)
 	if calls != 50 {
 		t.Errorf("progress saw %d, want 50", calls)
 	}
@@ -53,12 +55,17 @@ func TestSimulateDeterministicAndProgress(t *testing.T) {
 		}
 	}
 	// A 1-bit space repeats by the third draw.
-	s, _ := nonce.Simulate(rand.New(rand.NewPCG(3, 4)), 1, 200, nil)
+	s, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(3, 4)), 1, 200, nil)
 	if s.Hits(1) != 0 || s.Hits(3) != 200 || s.Hits(2) < 60 || s.Hits(2) > 140 {
 		t.Errorf("1-bit hits: %d %d %d", s.Hits(1), s.Hits(2), s.Hits(3))
 	}
-	if _, err := nonce.Simulate(rand.New(rand.NewPCG(1, 2)), 0, 1, nil); err == nil {
-		t.Error("bits=0 accepted")
+	if _, err := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 0, 1, nil); !errors.Is(err, nonce.ErrSimulation) {
+		t.Errorf("bits=0: err = %v, want ErrSimulation", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := nonce.Simulate(ctx, rand.New(rand.NewPCG(1, 2)), 20, 10, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
 	}
 }
 
@@ -82,7 +89,7 @@ func TestWilson(t *testing.T) {
 func TestChart(t *testing.T) {
 	var sims []*nonce.Simulation
 	for _, b := range []int{16, 18} {
-		s, _ := nonce.Simulate(rand.New(rand.NewPCG(5, uint64(b))), b, 100, nil)
+		s, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(5, uint64(b))), b, 100, nil)
 		sims = append(sims, s)
 	}
 	var buf strings.Builder
