@@ -20,6 +20,7 @@ const (
 type GCM struct {
 	std    cipher.AEAD // crypto/cipher, for the stdlib path
 	ref    *gcmRef     // the portable path
+	hw     *gcmAsm     // the VAES path, nil where the CPU has none
 	nonces NonceSource
 }
 
@@ -47,7 +48,7 @@ func NewGCMWithNonces(key []byte, nonces NonceSource) (*GCM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GCM{std: std, ref: ref, nonces: nonces}, nil
+	return &GCM{std: std, ref: ref, hw: newGCMAsm(key), nonces: nonces}, nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes.

@@ -1,0 +1,58 @@
+package aead_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/atrest-dev/atrest/aead"
+	"github.com/atrest-dev/atrest/internal/impl"
+)
+
+// FuzzGCMImplsAgree checks that every GCM implementation seals to the same
+// payload as the portable one and opens it, and that they agree on whether a
+// mutated payload opens.
+func FuzzGCMImplsAgree(f *testing.F) {
+	f.Add(byte(0), make([]byte, 32), make([]byte, 12), []byte{}, []byte{}, uint16(0))
+	f.Add(byte(1), []byte("0123456789abcdef0123456789abcdef"), []byte("cafebabefaceb"),
+		bytes.Repeat([]byte("secret"), 100), []byte("/registry/secrets/default/s1"), uint16(77))
+	f.Add(byte(2), bytes.Repeat([]byte{0xff}, 32), bytes.Repeat([]byte{0xff}, 12),
+		make([]byte, 4097), make([]byte, 300), uint16(4000))
+	f.Fuzz(func(t *testing.T, ks byte, keyIn, nonceIn, pt, ad []byte, flip uint16) {
+		key := make([]byte, []int{16, 24, 32}[ks%3])
+		copy(key, keyIn)
+		nonce := make([]byte, aead.GCMNonceSize)
+		copy(nonce, nonceIn)
+		defer impl.Reset("gcm")
+		seal := func(name string) ([]byte, *aead.GCM) {
+			if !impl.Select("gcm", name) {
+				t.Fatalf("cannot select %s", name)
+			}
+			g, err := aead.NewGCMWithNonces(key, fixedNonces(nonce))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := g.Seal(nil, pt, ad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out, g
+		}
+		want, _ := seal(impl.Portable)
+		bad := bytes.Clone(want)
+		bad[int(flip)%len(bad)] ^= 1 + byte(flip>>8)
+		for _, name := range impl.List("gcm") {
+			got, g := seal(name)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: Seal differs from portable", name)
+			}
+			back, err := g.Open(nil, got, ad)
+			if err != nil || !bytes.Equal(back, pt) {
+				t.Fatalf("%s: Open: %v", name, err)
+			}
+			if _, err := g.Open(nil, bad, ad); !errors.Is(err, aead.ErrAuth) {
+				t.Fatalf("%s: mutated payload: %v", name, err)
+			}
+		}
+	})
+}
