@@ -48,6 +48,7 @@ type Cipher struct {
 	std  cipher.Block // crypto/aes, for the stdlib path
 	ref  cipher.Block // the portable path's block cipher
 	rand io.Reader    // nil means crypto/rand
+	hw   hwKeys       // the assembly paths' schedule (cbc_dispatch.go)
 }
 
 // New returns a Cipher for a 16, 24 or 32 byte AES key. The key is not
@@ -66,7 +67,9 @@ func New(key []byte) (*Cipher, error) {
 	if err != nil {
 		return nil, ErrKeySize
 	}
-	return &Cipher{std: std, ref: ref}, nil
+	c := &Cipher{std: std, ref: ref}
+	initHW(c, key)
+	return c, nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes:
