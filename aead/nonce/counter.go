@@ -133,6 +133,17 @@ func (c *Counter) FillNonce(b []byte) error {
 	}
 }
 
+// Redraw starts a new epoch with a fresh prefix now. Call it from whatever
+// learns that the process was restored from a VM snapshot (a VM-generation
+// hook, a thaw hook of the guest agent) before the next write: the restored
+// process then no longer replays the prefix the lost timeline used, and the
+// restore costs only one more epoch in the bound of AtrestScheme.
+func (c *Counter) Redraw() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.redraw(c.cur.Load())
+}
+
 // Epochs returns how many prefixes c has drawn.
 func (c *Counter) Epochs() int {
 	c.mu.Lock()

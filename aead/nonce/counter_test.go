@@ -92,6 +92,17 @@ func TestCounterLayoutAndRedraw(t *testing.T) {
 	if c.Epochs() != 3 {
 		t.Fatalf("Epochs() = %d, want 3", c.Epochs())
 	}
+	// Redraw mid-epoch: new prefix, counter back to 0.
+	var b [12]byte
+	c.FillNonce(b[:])
+	if err := c.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	var a [12]byte
+	c.FillNonce(a[:])
+	if bytes.Equal(a[:8], b[:8]) || binary.BigEndian.Uint32(a[8:]) != 0 || c.Epochs() != 5 {
+		t.Fatalf("after Redraw: %x (before %x), %d epochs", a, b, c.Epochs())
+	}
 }
 
 func TestCounterRandomBits(t *testing.T) {
