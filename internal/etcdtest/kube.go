@@ -1,0 +1,92 @@
+package etcdtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
+	"k8s.io/apiserver/pkg/storage/value"
+	"k8s.io/klog/v2"
+)
+
+// Kube holds kube-apiserver's own transformers (k8s.io/apiserver), loaded
+// from an EncryptionConfiguration by its own loader: the values they write
+// are what a real cluster stores.
+type Kube struct {
+	m      encryptionconfig.StaticTransformers
+	cancel context.CancelFunc
+}
+
+// LoadKube loads the EncryptionConfiguration yaml with kube-apiserver's
+// loader. dir receives the file (the loader only reads files).
+func LoadKube(yaml, dir string) (*Kube, error) {
+	path := filepath.Join(dir, "kube-encryption.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-etcdtest")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &Kube{m: cfg.Transformers, cancel: cancel}, nil
+}
+
+// Close stops the loader's background work.
+func (k *Kube) Close() { k.cancel() }
+
+// Transformer returns kube-apiserver's transformer for resource
+// ("secrets", "deployments.apps").
+func (k *Kube) Transformer(resource string) value.Transformer {
+	return k.m.TransformerForResource(schema.ParseGroupResource(resource))
+}
+
+// Encrypt transforms plaintext for storage under etcdKey, as kube-apiserver
+// does before writing it.
+func (k *Kube) Encrypt(ctx context.Context, resource string, etcdKey string, plaintext []byte) ([]byte, error) {
+	return k.Transformer(resource).TransformToStorage(ctx, plaintext, value.DefaultContext(etcdKey))
+}
+
+// Decrypt transforms a stored value back, as kube-apiserver does after reading it.
+func (k *Kube) Decrypt(ctx context.Context, resource string, etcdKey string, stored []byte) ([]byte, bool, error) {
+	return k.Transformer(resource).TransformFromStorage(ctx, stored, value.DefaultContext(etcdKey))
+}
+
+// RandomKey returns a fresh base64 key of n bytes for a configuration.
+func RandomKey(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Object returns a value shaped like a Kubernetes object in etcd: the
+// "k8s\x00" protobuf magic followed by n-4 random bytes (random, so it
+// does not compress and does not start with k8s:enc:).
+func Object(n int) []byte {
+	b := make([]byte, max(n, 4))
+	rand.Read(b[4:])
+	copy(b, "k8s\x00")
+	return b
+}
+
+var klogOnce sync.Once
+
+// SilenceKlog discards the peer's klog output, which every deliberately
+// failed decryption would otherwise print.
+func SilenceKlog() {
+	klogOnce.Do(func() {
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		fs.Set("logtostderr", "false")
+		fs.Set("stderrthreshold", "FATAL")
+		klog.SetOutput(io.Discard)
+	})
+}
