@@ -134,7 +134,8 @@ func Schemes() []Scheme {
 //
 // Epochs: each process start opens one, and each EpochWrites writes in one
 // process another, so n writes use at most E = min(n, Starts + n/EpochWrites)
-// prefixes. Two nonces collide only if their epochs drew the same prefix
+// prefixes (E = starts + ⌊(n − starts)/EpochWrites⌋ bounds Σ⌈w_i/EpochWrites⌉
+// over the starts). Two nonces collide only if their epochs drew the same prefix
 // (p = 64 − RandomBits bits) and they sit at the same counter value with the
 // same fresh bits.
 //
@@ -165,8 +166,9 @@ func AtrestScheme(name string, o Options) Scheme {
 			if n < 2 {
 				return 0
 			}
-			starts := math.Max(1, math.Floor(d.Starts))
-			e := math.Min(n, starts+math.Floor(n/k))
+			starts := math.Min(n, math.Max(1, math.Floor(d.Starts)))
+			// Σ ceil(w_i/k) over the starts, Σ w_i = n, is at most this:
+			e := math.Min(n, starts+math.Floor((n-starts)/k))
 			var epochs float64
 			if r == 0 {
 				epochs = Collision(e, pow2(p))
