@@ -9,11 +9,10 @@ import (
 // where it runs on AES-NI and PCLMULQDQ.
 var useStdlib = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ
 
-// vaesMinLen is the plaintext length from which the VAES path replaces
-// crypto/cipher when both are enabled: below it the standard library's
-// shorter setup wins or ties (BenchmarkGCM, impl=auto against stdlib). A
-// forced VAES-512 (stdlib off) runs at every length.
-const vaesMinLen = 256
+// There is no size threshold between VAES-512 and crypto/cipher: the VAES
+// path does the whole AEAD (AD, tail blocks, tag) in one assembly call and
+// BenchmarkGCMSmall measures it ahead of crypto/cipher from 0 bytes up (0,
+// 16, 64, 128, 192 and 256 bytes), so it takes every length when enabled.
 
 func init() {
 	// Registration order is preference order (impl.Active).
@@ -25,7 +24,7 @@ func init() {
 // portable one. They have crypto/cipher.AEAD's contract with a 12-byte nonce
 // and a 16-byte tag; out does not overlap the inputs.
 func (g *GCM) seal(out, nonce, plaintext, ad []byte) []byte {
-	if useVAES512 && g.hw != nil && (len(plaintext) >= vaesMinLen || !useStdlib) {
+	if useVAES512 && g.hw != nil {
 		return g.hw.seal(out, nonce, plaintext, ad)
 	}
 	if useStdlib {
@@ -35,7 +34,7 @@ func (g *GCM) seal(out, nonce, plaintext, ad []byte) []byte {
 }
 
 func (g *GCM) open(out, nonce, ciphertext, ad []byte) ([]byte, error) {
-	if useVAES512 && g.hw != nil && (len(ciphertext)-GCMTagSize >= vaesMinLen || !useStdlib) {
+	if useVAES512 && g.hw != nil {
 		return g.hw.open(out, nonce, ciphertext, ad)
 	}
 	if useStdlib {
