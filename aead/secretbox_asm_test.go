@@ -1,0 +1,97 @@
+//go:build amd64 && !purego
+
+package aead
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	xpoly "golang.org/x/crypto/poly1305" //nolint:staticcheck // deprecated, but the reference here
+	"golang.org/x/crypto/salsa20/salsa"
+)
+
+func randBytes(rng *rand.Rand, b []byte) {
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+}
+
+// The 16-block kernel against x/crypto's Salsa20, over several chunks, with
+// the counter starting anywhere below the top 32 bits' carry.
+func TestSalsa20XOR16(t *testing.T) {
+	if !useSecretboxAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, start := range []uint32{0, 1, 16, 12345, 1<<32 - 64} {
+		var key [32]byte
+		var nonce [8]byte
+		randBytes(rng, key[:])
+		randBytes(rng, nonce[:])
+		var st [16]uint32
+		c := &salsa.Sigma
+		st[0], st[5] = binary.LittleEndian.Uint32(c[0:]), binary.LittleEndian.Uint32(c[4:])
+		st[10], st[15] = binary.LittleEndian.Uint32(c[8:]), binary.LittleEndian.Uint32(c[12:])
+		for i := 0; i < 4; i++ {
+			st[1+i] = binary.LittleEndian.Uint32(key[4*i:])
+			st[11+i] = binary.LittleEndian.Uint32(key[16+4*i:])
+		}
+		st[6], st[7] = binary.LittleEndian.Uint32(nonce[0:]), binary.LittleEndian.Uint32(nonce[4:])
+		st[8], st[9] = start, 7
+
+		in := make([]byte, 4*1024)
+		randBytes(rng, in)
+		got := make([]byte, len(in))
+		salsa20XOR16(&got[0], &in[0], 4, &st)
+
+		var ctr [16]byte
+		copy(ctr[:8], nonce[:])
+		binary.LittleEndian.PutUint64(ctr[8:], uint64(7)<<32|uint64(start))
+		want := make([]byte, len(in))
+		salsa.XORKeyStream(want, in, &ctr, &key)
+		if !bytes.Equal(got, want) {
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("counter %d: first difference at byte %d (block %d)", start, i, i/64)
+				}
+			}
+		}
+		// In place.
+		salsa20XOR16(&in[0], &in[0], 4, &st)
+		if !bytes.Equal(in, want) {
+			t.Fatalf("counter %d: in-place result differs", start)
+		}
+	}
+}
+
+// The IFMA Poly1305 path against x/crypto at every length to 3 KiB, with
+// random and all-ones keys and messages (the carries' worst cases).
+func TestPoly1305IFMA(t *testing.T) {
+	if !useSecretboxAVX512 {
+		t.Skip("no AVX-512 IFMA on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	msg := make([]byte, 3*1024)
+	for n := 0; n <= len(msg); n++ {
+		var key [32]byte
+		randBytes(rng, key[:])
+		randBytes(rng, msg[:n])
+		switch n % 3 {
+		case 1:
+			for i := range key {
+				key[i] = 0xff
+			}
+		case 2:
+			for i := range msg[:n] {
+				msg[i] = 0xff
+			}
+		}
+		var want [16]byte
+		xpoly.Sum(&want, msg[:n], &key)
+		if got := poly1305Sum(msg[:n], &key); got != want {
+			t.Fatalf("len %d: tag %x, want %x", n, got, want)
+		}
+	}
+}
