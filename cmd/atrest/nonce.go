@@ -166,8 +166,10 @@ func runNonce(ctx context.Context, args []string, sio stdio) error {
 			}
 			m := s.MaxWrites(target, dep)
 			row += "\t" + fmtMax(m, s)
-			if sc.rate > 0 {
+			if sc.rate > 0 && m >= 2 {
 				row += "\t" + fmtYears(m/sc.rate)
+			} else if sc.rate > 0 {
+				row += "\t-"
 			}
 			fmt.Fprintln(tw, row)
 		}
@@ -463,6 +465,8 @@ func fmtMax(m float64, s nonce.Scheme) string {
 	switch {
 	case math.IsNaN(m):
 		return "n/a"
+	case m < 2:
+		return "none (target unreachable)"
 	case m >= s.Limit:
 		return fmtCount(m) + " (scheme limit)"
 	case m >= math.Ldexp(1, 400):
@@ -476,8 +480,8 @@ func fmtYears(sec float64) string {
 	switch {
 	case math.IsNaN(sec):
 		return "n/a"
-	case sec >= 1e6*year:
-		return fmt.Sprintf("%.2g years", sec/year)
+	case sec >= 1000*year:
+		return fmt.Sprintf("%.3g years", sec/year)
 	case sec >= year:
 		return fmt.Sprintf("%.1f years", sec/year)
 	case sec >= 86400:
