@@ -21,7 +21,7 @@ const maxLanes = 16
 // reading the IVs from the random source in that order.
 //
 // CBC encryption of one value is a serial chain; SealBatch runs up to 16
-// values' chains interleaved (8 with AES-NI, 16 with VAES-512), each lane
+// values' chains interleaved (8 with AES-NI, 16 with VAES), each lane
 // with its own IV and length, so a batch costs about as much as its longest
 // member rather than the sum. Without a hardware path it seals one by one.
 //
@@ -119,7 +119,7 @@ func (c *Cipher) encryptLanes(lanes, n int, payload func(int) []byte) {
 				st.ptr[l], st.iv[l] = st.ptr[live], st.iv[live]
 			}
 		}
-		encryptBatch(lanes, &c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
+		encryptBatch(&c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
 		for l := 0; l < lanes; l++ {
 			if job[l] < 0 {
 				continue

@@ -13,7 +13,7 @@ import (
 // detection result impl.Register records; tests flip them through impl.Select.
 var (
 	useVAES512 = cpu.X86.HasVAES && cpu.X86.HasAVX512 // decrypt 8 zmm × 4 blocks, batch of 16 lanes
-	useVAES256 = cpu.X86.HasVAES && cpu.X86.HasAVX2   // decrypt 8 ymm × 2 blocks
+	useVAES256 = cpu.X86.HasVAES && cpu.X86.HasAVX2   // decrypt 8 ymm × 2 blocks, batch of 16 lanes
 	useAESNI   = cpu.X86.HasAES                       // decrypt 8 xmm blocks, batch of 8 lanes
 )
 
@@ -69,19 +69,23 @@ func (c *Cipher) decryptHW(iv, dst, src []byte) bool {
 // encryption kernel, or 0 if no hardware path is selected.
 func batchLanesAvailable() int {
 	switch {
-	case useVAES512:
+	case useVAES512, useVAES256:
 		return 16
-	case useVAES256, useAESNI:
+	case useAESNI:
 		return 8
 	}
 	return 0
 }
 
-// encryptBatch runs the multi-lane kernel with the given lane count.
-func encryptBatch(lanes int, xk *byte, nr int, st *byte, nblocks int) {
-	if lanes == 16 {
+// encryptBatch runs the selected multi-lane kernel, whose lane count
+// batchLanesAvailable returned.
+func encryptBatch(xk *byte, nr int, st *byte, nblocks int) {
+	switch {
+	case useVAES512:
 		encryptBatchVAES512(xk, nr, st, nblocks)
-		return
+	case useVAES256:
+		encryptBatchVAES256(xk, nr, st, nblocks)
+	default:
+		encryptBatchAESNI(xk, nr, st, nblocks)
 	}
-	encryptBatchAESNI(xk, nr, st, nblocks)
 }

@@ -4481,6 +4481,650 @@ batchdone_102:
 	MOVOU X7, 240(DX)
 	RET
 
+// func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
+// Requires: AVX, AVX2, VAES
+TEXT ·encryptBatchVAES256(SB), NOSPLIT, $0-32
+	MOVQ           xk+0(FP), AX
+	MOVQ           nr+8(FP), CX
+	MOVQ           lanes+16(FP), DX
+	MOVQ           nblocks+24(FP), BX
+	SHLQ           $0x04, BX
+	XORQ           SI, SI
+	VMOVDQU        128(DX), Y0
+	VMOVDQU        160(DX), Y1
+	VMOVDQU        192(DX), Y2
+	VMOVDQU        224(DX), Y3
+	VMOVDQU        256(DX), Y4
+	VMOVDQU        288(DX), Y5
+	VMOVDQU        320(DX), Y6
+	VMOVDQU        352(DX), Y7
+	VBROADCASTI128 (AX), Y10
+	CMPQ           CX, $0x0c
+	JB             batchy10
+	JE             batchy12
+	JMP            batchy14
+
+batchy10:
+batchyloop_103:
+	CMPQ           SI, BX
+	JAE            batchydone_104
+	MOVQ           (DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           8(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y0, Y0
+	MOVQ           16(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           24(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y1, Y1
+	MOVQ           32(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           40(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y2, Y2
+	MOVQ           48(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           56(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y3, Y3
+	MOVQ           64(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           72(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y4, Y4
+	MOVQ           80(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           88(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           96(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           104(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y6, Y6
+	MOVQ           112(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           120(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y7, Y7
+	VBROADCASTI128 16(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 32(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 48(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 64(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 80(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 96(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 112(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 128(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 144(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 160(AX), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VAESENCLAST    Y8, Y4, Y4
+	VAESENCLAST    Y8, Y5, Y5
+	VAESENCLAST    Y8, Y6, Y6
+	VAESENCLAST    Y8, Y7, Y7
+	MOVQ           (DX), R8
+	VMOVDQU        X0, (R8)(SI*1)
+	MOVQ           8(DX), R8
+	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
+	MOVQ           16(DX), R8
+	VMOVDQU        X1, (R8)(SI*1)
+	MOVQ           24(DX), R8
+	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
+	MOVQ           32(DX), R8
+	VMOVDQU        X2, (R8)(SI*1)
+	MOVQ           40(DX), R8
+	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
+	MOVQ           48(DX), R8
+	VMOVDQU        X3, (R8)(SI*1)
+	MOVQ           56(DX), R8
+	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
+	MOVQ           64(DX), R8
+	VMOVDQU        X4, (R8)(SI*1)
+	MOVQ           72(DX), R8
+	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
+	MOVQ           80(DX), R8
+	VMOVDQU        X5, (R8)(SI*1)
+	MOVQ           88(DX), R8
+	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
+	MOVQ           96(DX), R8
+	VMOVDQU        X6, (R8)(SI*1)
+	MOVQ           104(DX), R8
+	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
+	MOVQ           112(DX), R8
+	VMOVDQU        X7, (R8)(SI*1)
+	MOVQ           120(DX), R8
+	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
+	ADDQ           $0x10, SI
+	JMP            batchyloop_103
+
+batchydone_104:
+	VMOVDQU Y0, 128(DX)
+	VMOVDQU Y1, 160(DX)
+	VMOVDQU Y2, 192(DX)
+	VMOVDQU Y3, 224(DX)
+	VMOVDQU Y4, 256(DX)
+	VMOVDQU Y5, 288(DX)
+	VMOVDQU Y6, 320(DX)
+	VMOVDQU Y7, 352(DX)
+	VZEROUPPER
+	RET
+
+batchy12:
+batchyloop_105:
+	CMPQ           SI, BX
+	JAE            batchydone_106
+	MOVQ           (DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           8(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y0, Y0
+	MOVQ           16(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           24(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y1, Y1
+	MOVQ           32(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           40(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y2, Y2
+	MOVQ           48(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           56(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y3, Y3
+	MOVQ           64(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           72(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y4, Y4
+	MOVQ           80(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           88(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           96(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           104(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y6, Y6
+	MOVQ           112(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           120(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y7, Y7
+	VBROADCASTI128 16(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 32(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 48(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 64(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 80(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 96(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 112(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 128(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 144(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 160(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 176(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 192(AX), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VAESENCLAST    Y8, Y4, Y4
+	VAESENCLAST    Y8, Y5, Y5
+	VAESENCLAST    Y8, Y6, Y6
+	VAESENCLAST    Y8, Y7, Y7
+	MOVQ           (DX), R8
+	VMOVDQU        X0, (R8)(SI*1)
+	MOVQ           8(DX), R8
+	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
+	MOVQ           16(DX), R8
+	VMOVDQU        X1, (R8)(SI*1)
+	MOVQ           24(DX), R8
+	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
+	MOVQ           32(DX), R8
+	VMOVDQU        X2, (R8)(SI*1)
+	MOVQ           40(DX), R8
+	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
+	MOVQ           48(DX), R8
+	VMOVDQU        X3, (R8)(SI*1)
+	MOVQ           56(DX), R8
+	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
+	MOVQ           64(DX), R8
+	VMOVDQU        X4, (R8)(SI*1)
+	MOVQ           72(DX), R8
+	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
+	MOVQ           80(DX), R8
+	VMOVDQU        X5, (R8)(SI*1)
+	MOVQ           88(DX), R8
+	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
+	MOVQ           96(DX), R8
+	VMOVDQU        X6, (R8)(SI*1)
+	MOVQ           104(DX), R8
+	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
+	MOVQ           112(DX), R8
+	VMOVDQU        X7, (R8)(SI*1)
+	MOVQ           120(DX), R8
+	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
+	ADDQ           $0x10, SI
+	JMP            batchyloop_105
+
+batchydone_106:
+	VMOVDQU Y0, 128(DX)
+	VMOVDQU Y1, 160(DX)
+	VMOVDQU Y2, 192(DX)
+	VMOVDQU Y3, 224(DX)
+	VMOVDQU Y4, 256(DX)
+	VMOVDQU Y5, 288(DX)
+	VMOVDQU Y6, 320(DX)
+	VMOVDQU Y7, 352(DX)
+	VZEROUPPER
+	RET
+
+batchy14:
+batchyloop_107:
+	CMPQ           SI, BX
+	JAE            batchydone_108
+	MOVQ           (DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           8(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y0, Y0
+	MOVQ           16(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           24(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y1, Y1
+	MOVQ           32(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           40(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y2, Y2
+	MOVQ           48(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           56(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y3, Y3
+	MOVQ           64(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           72(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y4, Y4
+	MOVQ           80(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           88(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           96(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           104(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y6, Y6
+	MOVQ           112(DX), R8
+	VMOVDQU        (R8)(SI*1), X9
+	MOVQ           120(DX), R8
+	VINSERTI128    $0x01, (R8)(SI*1), Y9, Y9
+	VPXOR          Y10, Y9, Y9
+	VPXOR          Y9, Y7, Y7
+	VBROADCASTI128 16(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 32(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 48(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 64(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 80(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 96(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 112(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 128(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 144(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 160(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 176(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 192(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 208(AX), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 224(AX), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VAESENCLAST    Y8, Y4, Y4
+	VAESENCLAST    Y8, Y5, Y5
+	VAESENCLAST    Y8, Y6, Y6
+	VAESENCLAST    Y8, Y7, Y7
+	MOVQ           (DX), R8
+	VMOVDQU        X0, (R8)(SI*1)
+	MOVQ           8(DX), R8
+	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
+	MOVQ           16(DX), R8
+	VMOVDQU        X1, (R8)(SI*1)
+	MOVQ           24(DX), R8
+	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
+	MOVQ           32(DX), R8
+	VMOVDQU        X2, (R8)(SI*1)
+	MOVQ           40(DX), R8
+	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
+	MOVQ           48(DX), R8
+	VMOVDQU        X3, (R8)(SI*1)
+	MOVQ           56(DX), R8
+	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
+	MOVQ           64(DX), R8
+	VMOVDQU        X4, (R8)(SI*1)
+	MOVQ           72(DX), R8
+	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
+	MOVQ           80(DX), R8
+	VMOVDQU        X5, (R8)(SI*1)
+	MOVQ           88(DX), R8
+	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
+	MOVQ           96(DX), R8
+	VMOVDQU        X6, (R8)(SI*1)
+	MOVQ           104(DX), R8
+	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
+	MOVQ           112(DX), R8
+	VMOVDQU        X7, (R8)(SI*1)
+	MOVQ           120(DX), R8
+	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
+	ADDQ           $0x10, SI
+	JMP            batchyloop_107
+
+batchydone_108:
+	VMOVDQU Y0, 128(DX)
+	VMOVDQU Y1, 160(DX)
+	VMOVDQU Y2, 192(DX)
+	VMOVDQU Y3, 224(DX)
+	VMOVDQU Y4, 256(DX)
+	VMOVDQU Y5, 288(DX)
+	VMOVDQU Y6, 320(DX)
+	VMOVDQU Y7, 352(DX)
+	VZEROUPPER
+	RET
+
 // func encryptBatchVAES512(xk *byte, nr int, lanes *byte, nblocks int)
 // Requires: AVX, AVX512F, VAES
 TEXT ·encryptBatchVAES512(SB), NOSPLIT, $0-32
@@ -4512,9 +5156,9 @@ batchz10:
 	VBROADCASTI32X4 144(AX), Z25
 	VBROADCASTI32X4 160(AX), Z26
 
-batchzloop_103:
+batchzloop_109:
 	CMPQ          SI, BX
-	JAE           batchzdone_104
+	JAE           batchzdone_110
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -4624,9 +5268,9 @@ batchzloop_103:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_103
+	JMP           batchzloop_109
 
-batchzdone_104:
+batchzdone_110:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)
@@ -4649,9 +5293,9 @@ batchz12:
 	VBROADCASTI32X4 176(AX), Z27
 	VBROADCASTI32X4 192(AX), Z28
 
-batchzloop_105:
+batchzloop_111:
 	CMPQ          SI, BX
-	JAE           batchzdone_106
+	JAE           batchzdone_112
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -4769,9 +5413,9 @@ batchzloop_105:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_105
+	JMP           batchzloop_111
 
-batchzdone_106:
+batchzdone_112:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)
@@ -4796,9 +5440,9 @@ batchz14:
 	VBROADCASTI32X4 208(AX), Z29
 	VBROADCASTI32X4 224(AX), Z30
 
-batchzloop_107:
+batchzloop_113:
 	CMPQ          SI, BX
-	JAE           batchzdone_108
+	JAE           batchzdone_114
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -4924,9 +5568,9 @@ batchzloop_107:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_107
+	JMP           batchzloop_113
 
-batchzdone_108:
+batchzdone_114:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)

@@ -12,6 +12,6 @@ func (c *Cipher) decryptHW(iv, dst, src []byte) bool { return false }
 
 func batchLanesAvailable() int { return 0 }
 
-func encryptBatch(lanes int, xk *byte, nr int, st *byte, nblocks int) {
+func encryptBatch(xk *byte, nr int, st *byte, nblocks int) {
 	panic("cbc: no multi-lane kernel")
 }

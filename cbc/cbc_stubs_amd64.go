@@ -45,6 +45,12 @@ func decryptCBCVAES512(xk *byte, nr int, iv *byte, dst *byte, src *byte, n int)
 //go:noescape
 func encryptBatchAESNI(xk *byte, nr int, lanes *byte, nblocks int)
 
+// encryptBatchVAES256 CBC-encrypts nblocks blocks in place in each of the
+// 16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.
+//
+//go:noescape
+func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
+
 // encryptBatchVAES512 CBC-encrypts nblocks blocks in place in each of the
 // 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
 //

@@ -2,7 +2,7 @@
 // expansion (AESKEYGENASSIST, no tables), CBC decryption with 8 blocks in
 // flight (AES-NI) or 8 ymm/zmm registers of 2/4 blocks (VAES), the serial CBC
 // encryption chain with the round keys held in registers, and multi-lane CBC
-// encryption of independent values (8 lanes with AES-NI, 16 with VAES-512).
+// encryption of independent values (8 lanes with AES-NI, 16 with VAES).
 //
 // Run it through go generate in the parent package:
 //
@@ -45,6 +45,7 @@ func main() {
 	decryptCBC("decryptCBCVAES256", vex256, "VAES on ymm registers (AVX2)")
 	decryptCBC("decryptCBCVAES512", evex512, "VAES on zmm registers (AVX-512)")
 	encryptBatchAESNI()
+	encryptBatchVAES256()
 	encryptBatchVAES512()
 	Generate()
 }
@@ -566,6 +567,68 @@ func encryptBatchVAES512() {
 		Label(done)
 		for j := 0; j < 4; j++ {
 			VMOVDQU64(zmm(j), Mem{Base: lanes, Disp: laneIVs + 64*j})
+		}
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// encryptBatchVAES256 emits 16-lane CBC encryption with VAES on ymm registers
+// (AVX2 only, so 16 vector registers): lanes 2j and 2j+1 share Y0..Y7 register
+// j, round key 0 stays broadcast in Y10 and the others are broadcast into Y8
+// per round. Same contract as encryptBatchAESNI.
+func encryptBatchVAES256() {
+	TEXT("encryptBatchVAES256", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
+	Pragma("noescape")
+	Doc("encryptBatchVAES256 CBC-encrypts nblocks blocks in place in each of the",
+		"16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.")
+	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
+	Load(Param("xk"), xk)
+	Load(Param("nr"), nr)
+	Load(Param("lanes"), lanes)
+	Load(Param("nblocks"), end)
+	SHLQ(Imm(4), end)
+	XORQ(off, off)
+	for j := 0; j < 8; j++ {
+		VMOVDQU(Mem{Base: lanes, Disp: laneIVs + 32*j}, ymm(j))
+	}
+	VBROADCASTI128(Mem{Base: xk}, Y10)
+	dispatchRounds(nr, "batchy")
+	for _, r := range roundCounts {
+		Label(fmt.Sprintf("batchy%d", r))
+		loop, done := label("batchyloop"), label("batchydone")
+		Label(loop)
+		CMPQ(off, end)
+		JAE(LabelRef(done))
+		for j := 0; j < 8; j++ {
+			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j)}, p)
+			VMOVDQU(Mem{Base: p, Index: off, Scale: 1}, X9)
+			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j+1)}, p)
+			VINSERTI128(Imm(1), Mem{Base: p, Index: off, Scale: 1}, Y9, Y9)
+			VPXOR(Y10, Y9, Y9)
+			VPXOR(Y9, ymm(j), ymm(j))
+		}
+		for rd := 1; rd <= r; rd++ {
+			VBROADCASTI128(Mem{Base: xk, Disp: 16 * rd}, Y8)
+			for j := 0; j < 8; j++ {
+				if rd < r {
+					VAESENC(Y8, ymm(j), ymm(j))
+				} else {
+					VAESENCLAST(Y8, ymm(j), ymm(j))
+				}
+			}
+		}
+		for j := 0; j < 8; j++ {
+			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j)}, p)
+			VMOVDQU(xmm(j), Mem{Base: p, Index: off, Scale: 1})
+			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j+1)}, p)
+			VEXTRACTI128(Imm(1), ymm(j), Mem{Base: p, Index: off, Scale: 1})
+		}
+		ADDQ(Imm(16), off)
+		JMP(LabelRef(loop))
+		Label(done)
+		for j := 0; j < 8; j++ {
+			VMOVDQU(ymm(j), Mem{Base: lanes, Disp: laneIVs + 32*j})
 		}
 		VZEROUPPER()
 		RET()
