@@ -67,6 +67,7 @@ func runNonce(ctx context.Context, args []string, sio stdio) error {
 	trials := fs.Int("trials", 1000, "trials per width for --simulate")
 	seed := fs.Uint64("seed", 1, "seed of the simulation's PCG generator")
 	out := fs.String("out", "results", "directory for --simulate's chart and table")
+	markdown := fs.Bool("markdown", false, "print the tables as Markdown")
 	progress := fs.String("progress", "auto", "progress on stderr for --simulate: auto (bar on a terminal, lines otherwise), bar, lines or none")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -147,8 +148,13 @@ func runNonce(ctx context.Context, args []string, sio stdio) error {
 	fmt.Fprintf(sio.out, "Deployment: %g process starts share each key; %g snapshot restores replaying %g writes each. Target %s.\n",
 		dep.Starts, dep.Restores, dep.Replay, fmtProb(target))
 	for _, sc := range scenarios {
-		fmt.Fprintf(sio.out, "\n== %s\n", sc.title)
-		tw := tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', 0)
+		var tw table = tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', 0)
+		if *markdown {
+			fmt.Fprintf(sio.out, "\n**%s**\n\n", sc.title)
+			tw = &mdTable{w: sio.out}
+		} else {
+			fmt.Fprintf(sio.out, "\n== %s\n", sc.title)
+		}
 		head := "scheme\tnonce\tP(collision)"
 		if math.IsNaN(sc.writes) {
 			head = "scheme\tnonce"
@@ -279,6 +285,31 @@ func runSimulation(ctx context.Context, sio stdio, widths []int, trials int, see
 	}
 	return nil
 }
+
+type table interface {
+	io.Writer
+	Flush() error
+}
+
+// mdTable turns tab-separated lines into a Markdown table.
+type mdTable struct {
+	w    io.Writer
+	rows int
+}
+
+func (m *mdTable) Write(p []byte) (int, error) {
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(p), "\n"), "\n") {
+		cells := strings.Split(strings.ReplaceAll(line, "|", `\|`), "\t")
+		fmt.Fprintf(m.w, "| %s |\n", strings.Join(cells, " | "))
+		if m.rows == 0 {
+			fmt.Fprintf(m.w, "|%s\n", strings.Repeat("---|", len(cells)))
+		}
+		m.rows++
+	}
+	return len(p), nil
+}
+
+func (m *mdTable) Flush() error { return nil }
 
 // progress reports simulation progress on w: a redrawn bar, or a plain
 // line every 10%.

@@ -112,3 +112,15 @@ func TestNonceSimulate(t *testing.T) {
 		t.Errorf("bar not drawn: %q", errs)
 	}
 }
+
+func TestNonceMarkdown(t *testing.T) {
+	code, out, _ := runNonceCmd(t, "--markdown", "--provider", "atrest", "--writes", "2^32")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"| scheme | nonce | P(collision) | max writes at 2^-32 |", "|---|---|---|---|", `prefix(64) \|\| counter(32)`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown output lacks %q:\n%s", want, out)
+		}
+	}
+}
