@@ -308,12 +308,44 @@ TEXT ·gcmSealVAES512(SB), NOSPLIT, $0-112
 	VBROADCASTI32X4 gcm_gfpoly<>+0(SB), Z11
 	VBROADCASTI32X4 gcm_ctr_inc<>+0(SB), Z12
 	VPXORD          X13, X13, X13
-	MOVQ            ad_base+80(FP), SI
-	MOVQ            ad_len+88(FP), CX
+	MOVQ            j0+24(FP), R10
+	MOVQ            tag+104(FP), R11
+	VMOVDQU         (R10), X0
+	VPXORD          X16, X0, X0
+	VAESENC         X17, X0, X0
+	VAESENC         X18, X0, X0
+	VAESENC         X19, X0, X0
+	VAESENC         X20, X0, X0
+	VAESENC         X21, X0, X0
+	VAESENC         X22, X0, X0
+	VAESENC         X23, X0, X0
+	VAESENC         X24, X0, X0
+	VAESENC         X25, X0, X0
+	CMPQ            R8, $0x0c
+	JB              aes_last10_4
+	VAESENC         X26, X0, X0
+	VAESENC         X27, X0, X0
+	JE              aes_last12_5
+	VAESENC         X28, X0, X0
+	VAESENC         X29, X0, X0
+	VAESENCLAST     X30, X0, X0
+	JMP             aes_done_6
 
-gh_loop_4:
+aes_last12_5:
+	VAESENCLAST X28, X0, X0
+	JMP         aes_done_6
+
+aes_last10_4:
+	VAESENCLAST X26, X0, X0
+
+aes_done_6:
+	VMOVDQU X0, (R11)
+	MOVQ    ad_base+80(FP), SI
+	MOVQ    ad_len+88(FP), CX
+
+gh_loop_7:
 	CMPQ          CX, $0x00000100
-	JB            gh_tail_5
+	JB            gh_tail_8
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -365,11 +397,11 @@ gh_loop_4:
 	VPXORD        X14, X8, X13
 	ADDQ          $0x00000100, SI
 	SUBQ          $0x00000100, CX
-	JMP           gh_loop_4
+	JMP           gh_loop_7
 
-gh_tail_5:
+gh_tail_8:
 	TESTQ CX, CX
-	JZ    gh_done_6
+	JZ    gh_done_9
 	MOVQ  CX, AX
 	ADDQ  $0x0f, AX
 	SHRQ  $0x04, AX
@@ -380,14 +412,14 @@ gh_tail_5:
 	ADDQ  $0x3f, AX
 	SHRQ  $0x06, AX
 	CMPQ  AX, $0x01
-	JE    tail1_7
+	JE    tail1_10
 	CMPQ  AX, $0x02
-	JE    tail2_8
+	JE    tail2_11
 	CMPQ  AX, $0x03
-	JE    tail3_9
-	JMP   tail4_10
+	JE    tail3_12
+	JMP   tail4_13
 
-tail1_7:
+tail1_10:
 	MOVQ          CX, AX
 	SUBQ          $0x00, AX
 	MOVQ          $-1, BX
@@ -412,9 +444,9 @@ tail1_7:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_6
+	JMP           gh_done_9
 
-tail2_8:
+tail2_11:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -449,9 +481,9 @@ tail2_8:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_6
+	JMP           gh_done_9
 
-tail3_9:
+tail3_12:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -496,9 +528,9 @@ tail3_9:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_6
+	JMP           gh_done_9
 
-tail4_10:
+tail4_13:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -554,109 +586,269 @@ tail4_10:
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
 
-gh_done_6:
-	MOVQ            j0+24(FP), R10
+gh_done_9:
 	VBROADCASTI32X4 (R10), Z9
 	VPSHUFB         Z10, Z9, Z9
 	VPADDD          gcm_ctr_init<>+0(SB), Z9, Z9
 	MOVQ            src_base+56(FP), SI
 	MOVQ            dst_base+32(FP), DI
 	MOVQ            src_len+64(FP), CX
+	CMPQ            CX, $0x00000100
+	JB              tail_15
+	VPSHUFB         Z10, Z9, Z0
+	VPADDD          Z12, Z9, Z9
+	VPSHUFB         Z10, Z9, Z1
+	VPADDD          Z12, Z9, Z9
+	VPSHUFB         Z10, Z9, Z2
+	VPADDD          Z12, Z9, Z9
+	VPSHUFB         Z10, Z9, Z3
+	VPADDD          Z12, Z9, Z9
+	VPXORD          Z16, Z0, Z0
+	VPXORD          Z16, Z1, Z1
+	VPXORD          Z16, Z2, Z2
+	VPXORD          Z16, Z3, Z3
+	VAESENC         Z17, Z0, Z0
+	VAESENC         Z17, Z1, Z1
+	VAESENC         Z17, Z2, Z2
+	VAESENC         Z17, Z3, Z3
+	VAESENC         Z18, Z0, Z0
+	VAESENC         Z18, Z1, Z1
+	VAESENC         Z18, Z2, Z2
+	VAESENC         Z18, Z3, Z3
+	VAESENC         Z19, Z0, Z0
+	VAESENC         Z19, Z1, Z1
+	VAESENC         Z19, Z2, Z2
+	VAESENC         Z19, Z3, Z3
+	VAESENC         Z20, Z0, Z0
+	VAESENC         Z20, Z1, Z1
+	VAESENC         Z20, Z2, Z2
+	VAESENC         Z20, Z3, Z3
+	VAESENC         Z21, Z0, Z0
+	VAESENC         Z21, Z1, Z1
+	VAESENC         Z21, Z2, Z2
+	VAESENC         Z21, Z3, Z3
+	VAESENC         Z22, Z0, Z0
+	VAESENC         Z22, Z1, Z1
+	VAESENC         Z22, Z2, Z2
+	VAESENC         Z22, Z3, Z3
+	VAESENC         Z23, Z0, Z0
+	VAESENC         Z23, Z1, Z1
+	VAESENC         Z23, Z2, Z2
+	VAESENC         Z23, Z3, Z3
+	VAESENC         Z24, Z0, Z0
+	VAESENC         Z24, Z1, Z1
+	VAESENC         Z24, Z2, Z2
+	VAESENC         Z24, Z3, Z3
+	VAESENC         Z25, Z0, Z0
+	VAESENC         Z25, Z1, Z1
+	VAESENC         Z25, Z2, Z2
+	VAESENC         Z25, Z3, Z3
+	CMPQ            R8, $0x0c
+	JB              aes_last10_18
+	VAESENC         Z26, Z0, Z0
+	VAESENC         Z26, Z1, Z1
+	VAESENC         Z26, Z2, Z2
+	VAESENC         Z26, Z3, Z3
+	VAESENC         Z27, Z0, Z0
+	VAESENC         Z27, Z1, Z1
+	VAESENC         Z27, Z2, Z2
+	VAESENC         Z27, Z3, Z3
+	JE              aes_last12_19
+	VAESENC         Z28, Z0, Z0
+	VAESENC         Z28, Z1, Z1
+	VAESENC         Z28, Z2, Z2
+	VAESENC         Z28, Z3, Z3
+	VAESENC         Z29, Z0, Z0
+	VAESENC         Z29, Z1, Z1
+	VAESENC         Z29, Z2, Z2
+	VAESENC         Z29, Z3, Z3
+	VAESENCLAST     Z30, Z0, Z0
+	VAESENCLAST     Z30, Z1, Z1
+	VAESENCLAST     Z30, Z2, Z2
+	VAESENCLAST     Z30, Z3, Z3
+	JMP             aes_done_20
 
-loop_11:
-	CMPQ        CX, $0x00000100
-	JB          tail_12
-	VPSHUFB     Z10, Z9, Z0
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z1
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z2
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z3
-	VPADDD      Z12, Z9, Z9
-	VPXORD      Z16, Z0, Z0
-	VPXORD      Z16, Z1, Z1
-	VPXORD      Z16, Z2, Z2
-	VPXORD      Z16, Z3, Z3
-	VAESENC     Z17, Z0, Z0
-	VAESENC     Z17, Z1, Z1
-	VAESENC     Z17, Z2, Z2
-	VAESENC     Z17, Z3, Z3
-	VAESENC     Z18, Z0, Z0
-	VAESENC     Z18, Z1, Z1
-	VAESENC     Z18, Z2, Z2
-	VAESENC     Z18, Z3, Z3
-	VAESENC     Z19, Z0, Z0
-	VAESENC     Z19, Z1, Z1
-	VAESENC     Z19, Z2, Z2
-	VAESENC     Z19, Z3, Z3
-	VAESENC     Z20, Z0, Z0
-	VAESENC     Z20, Z1, Z1
-	VAESENC     Z20, Z2, Z2
-	VAESENC     Z20, Z3, Z3
-	VAESENC     Z21, Z0, Z0
-	VAESENC     Z21, Z1, Z1
-	VAESENC     Z21, Z2, Z2
-	VAESENC     Z21, Z3, Z3
-	VAESENC     Z22, Z0, Z0
-	VAESENC     Z22, Z1, Z1
-	VAESENC     Z22, Z2, Z2
-	VAESENC     Z22, Z3, Z3
-	VAESENC     Z23, Z0, Z0
-	VAESENC     Z23, Z1, Z1
-	VAESENC     Z23, Z2, Z2
-	VAESENC     Z23, Z3, Z3
-	VAESENC     Z24, Z0, Z0
-	VAESENC     Z24, Z1, Z1
-	VAESENC     Z24, Z2, Z2
-	VAESENC     Z24, Z3, Z3
-	VAESENC     Z25, Z0, Z0
-	VAESENC     Z25, Z1, Z1
-	VAESENC     Z25, Z2, Z2
-	VAESENC     Z25, Z3, Z3
-	CMPQ        R8, $0x0c
-	JB          aes_last10_14
-	VAESENC     Z26, Z0, Z0
-	VAESENC     Z26, Z1, Z1
-	VAESENC     Z26, Z2, Z2
-	VAESENC     Z26, Z3, Z3
-	VAESENC     Z27, Z0, Z0
-	VAESENC     Z27, Z1, Z1
-	VAESENC     Z27, Z2, Z2
-	VAESENC     Z27, Z3, Z3
-	JE          aes_last12_15
-	VAESENC     Z28, Z0, Z0
-	VAESENC     Z28, Z1, Z1
-	VAESENC     Z28, Z2, Z2
-	VAESENC     Z28, Z3, Z3
-	VAESENC     Z29, Z0, Z0
-	VAESENC     Z29, Z1, Z1
-	VAESENC     Z29, Z2, Z2
-	VAESENC     Z29, Z3, Z3
-	VAESENCLAST Z30, Z0, Z0
-	VAESENCLAST Z30, Z1, Z1
-	VAESENCLAST Z30, Z2, Z2
-	VAESENCLAST Z30, Z3, Z3
-	JMP         aes_done_16
-
-aes_last12_15:
+aes_last12_19:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
 	VAESENCLAST Z28, Z2, Z2
 	VAESENCLAST Z28, Z3, Z3
-	JMP         aes_done_16
+	JMP         aes_done_20
 
-aes_last10_14:
+aes_last10_18:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 	VAESENCLAST Z26, Z2, Z2
 	VAESENCLAST Z26, Z3, Z3
 
-aes_done_16:
-	VMOVDQU64     (SI), Z7
-	VPXORD        Z7, Z0, Z0
-	VMOVDQU64     Z0, (DI)
-	VPSHUFB       Z10, Z0, Z7
+aes_done_20:
+	VPXORD    (SI), Z0, Z0
+	VMOVDQU64 Z0, (DI)
+	VPXORD    64(SI), Z1, Z1
+	VMOVDQU64 Z1, 64(DI)
+	VPXORD    128(SI), Z2, Z2
+	VMOVDQU64 Z2, 128(DI)
+	VPXORD    192(SI), Z3, Z3
+	VMOVDQU64 Z3, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DI
+	SUBQ      $0x00000100, CX
+
+loop_14:
+	CMPQ          CX, $0x00000100
+	JB            flush_17
+	VPSHUFB       Z10, Z9, Z0
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z1
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z2
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z3
+	VPADDD        Z12, Z9, Z9
+	VPXORD        Z16, Z0, Z0
+	VPXORD        Z16, Z1, Z1
+	VPXORD        Z16, Z2, Z2
+	VPXORD        Z16, Z3, Z3
+	VAESENC       Z17, Z0, Z0
+	VAESENC       Z17, Z1, Z1
+	VAESENC       Z17, Z2, Z2
+	VAESENC       Z17, Z3, Z3
+	VMOVDQU64     -256(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
+	VPXORD        Z13, Z7, Z7
+	VMOVDQU64     (R9), Z31
+	VPCLMULQDQ    $0x00, Z31, Z7, Z4
+	VPCLMULQDQ    $0x01, Z31, Z7, Z5
+	VPCLMULQDQ    $0x10, Z31, Z7, Z8
+	VPCLMULQDQ    $0x11, Z31, Z7, Z6
+	VAESENC       Z18, Z0, Z0
+	VAESENC       Z18, Z1, Z1
+	VAESENC       Z18, Z2, Z2
+	VAESENC       Z18, Z3, Z3
+	VPXORD        Z8, Z5, Z5
+	VMOVDQU64     -192(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
+	VMOVDQU64     64(R9), Z31
+	VPCLMULQDQ    $0x00, Z31, Z7, Z8
+	VPCLMULQDQ    $0x01, Z31, Z7, Z14
+	VAESENC       Z19, Z0, Z0
+	VAESENC       Z19, Z1, Z1
+	VAESENC       Z19, Z2, Z2
+	VAESENC       Z19, Z3, Z3
+	VPCLMULQDQ    $0x10, Z31, Z7, Z15
+	VPXORD        Z8, Z4, Z4
+	VPTERNLOGD    $0x96, Z14, Z15, Z5
+	VPCLMULQDQ    $0x11, Z31, Z7, Z8
+	VPXORD        Z8, Z6, Z6
+	VAESENC       Z20, Z0, Z0
+	VAESENC       Z20, Z1, Z1
+	VAESENC       Z20, Z2, Z2
+	VAESENC       Z20, Z3, Z3
+	VMOVDQU64     -128(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
+	VMOVDQU64     128(R9), Z31
+	VPCLMULQDQ    $0x00, Z31, Z7, Z8
+	VPCLMULQDQ    $0x01, Z31, Z7, Z14
+	VPCLMULQDQ    $0x10, Z31, Z7, Z15
+	VPXORD        Z8, Z4, Z4
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VPTERNLOGD    $0x96, Z14, Z15, Z5
+	VPCLMULQDQ    $0x11, Z31, Z7, Z8
+	VPXORD        Z8, Z6, Z6
+	VMOVDQU64     -64(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
+	VMOVDQU64     192(R9), Z31
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VPCLMULQDQ    $0x00, Z31, Z7, Z8
+	VPCLMULQDQ    $0x01, Z31, Z7, Z14
+	VPCLMULQDQ    $0x10, Z31, Z7, Z15
+	VPXORD        Z8, Z4, Z4
+	VPTERNLOGD    $0x96, Z14, Z15, Z5
+	VPCLMULQDQ    $0x11, Z31, Z7, Z8
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VPXORD        Z8, Z6, Z6
+	VPCLMULQDQ    $0x01, Z4, Z11, Z8
+	VPSHUFD       $0x4e, Z4, Z4
+	VPTERNLOGD    $0x96, Z8, Z4, Z5
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VPCLMULQDQ    $0x01, Z5, Z11, Z8
+	VPSHUFD       $0x4e, Z5, Z5
+	VPTERNLOGD    $0x96, Z8, Z5, Z6
+	VEXTRACTI64X4 $0x01, Z6, Y8
+	VPXORD        Y8, Y6, Y8
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VEXTRACTI32X4 $0x01, Y8, X14
+	VPXORD        X14, X8, X13
+	CMPQ          R8, $0x0c
+	JB            aes_last10_21
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	JE            aes_last12_22
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	JMP           aes_done_23
+
+aes_last12_22:
+	VAESENCLAST Z28, Z0, Z0
+	VAESENCLAST Z28, Z1, Z1
+	VAESENCLAST Z28, Z2, Z2
+	VAESENCLAST Z28, Z3, Z3
+	JMP         aes_done_23
+
+aes_last10_21:
+	VAESENCLAST Z26, Z0, Z0
+	VAESENCLAST Z26, Z1, Z1
+	VAESENCLAST Z26, Z2, Z2
+	VAESENCLAST Z26, Z3, Z3
+
+aes_done_23:
+	VPXORD    (SI), Z0, Z0
+	VMOVDQU64 Z0, (DI)
+	VPXORD    64(SI), Z1, Z1
+	VMOVDQU64 Z1, 64(DI)
+	VPXORD    128(SI), Z2, Z2
+	VMOVDQU64 Z2, 128(DI)
+	VPXORD    192(SI), Z3, Z3
+	VMOVDQU64 Z3, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DI
+	SUBQ      $0x00000100, CX
+	JMP       loop_14
+
+flush_17:
+	VMOVDQU64     -256(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
 	VMOVDQU64     (R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z4
@@ -664,10 +856,8 @@ aes_done_16:
 	VPCLMULQDQ    $0x10, Z31, Z7, Z8
 	VPCLMULQDQ    $0x11, Z31, Z7, Z6
 	VPXORD        Z8, Z5, Z5
-	VMOVDQU64     64(SI), Z7
-	VPXORD        Z7, Z1, Z1
-	VMOVDQU64     Z1, 64(DI)
-	VPSHUFB       Z10, Z1, Z7
+	VMOVDQU64     -192(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     64(R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
@@ -676,10 +866,8 @@ aes_done_16:
 	VPTERNLOGD    $0x96, Z14, Z15, Z5
 	VPCLMULQDQ    $0x11, Z31, Z7, Z8
 	VPXORD        Z8, Z6, Z6
-	VMOVDQU64     128(SI), Z7
-	VPXORD        Z7, Z2, Z2
-	VMOVDQU64     Z2, 128(DI)
-	VPSHUFB       Z10, Z2, Z7
+	VMOVDQU64     -128(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     128(R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
@@ -688,10 +876,8 @@ aes_done_16:
 	VPTERNLOGD    $0x96, Z14, Z15, Z5
 	VPCLMULQDQ    $0x11, Z31, Z7, Z8
 	VPXORD        Z8, Z6, Z6
-	VMOVDQU64     192(SI), Z7
-	VPXORD        Z7, Z3, Z3
-	VMOVDQU64     Z3, 192(DI)
-	VPSHUFB       Z10, Z3, Z7
+	VMOVDQU64     -64(DI), Z7
+	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     192(R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
@@ -710,14 +896,10 @@ aes_done_16:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	ADDQ          $0x00000100, SI
-	ADDQ          $0x00000100, DI
-	SUBQ          $0x00000100, CX
-	JMP           loop_11
 
-tail_12:
+tail_15:
 	TESTQ CX, CX
-	JZ    crypt_done_13
+	JZ    crypt_done_16
 	MOVQ  CX, AX
 	ADDQ  $0x0f, AX
 	SHRQ  $0x04, AX
@@ -728,14 +910,14 @@ tail_12:
 	ADDQ  $0x3f, AX
 	SHRQ  $0x06, AX
 	CMPQ  AX, $0x01
-	JE    tail1_17
+	JE    tail1_24
 	CMPQ  AX, $0x02
-	JE    tail2_18
+	JE    tail2_25
 	CMPQ  AX, $0x03
-	JE    tail3_19
-	JMP   tail4_20
+	JE    tail3_26
+	JMP   tail4_27
 
-tail1_17:
+tail1_24:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPXORD      Z16, Z0, Z0
@@ -749,23 +931,23 @@ tail1_17:
 	VAESENC     Z24, Z0, Z0
 	VAESENC     Z25, Z0, Z0
 	CMPQ        R8, $0x0c
-	JB          aes_last10_21
+	JB          aes_last10_28
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z27, Z0, Z0
-	JE          aes_last12_22
+	JE          aes_last12_29
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         aes_done_23
+	JMP         aes_done_30
 
-aes_last12_22:
+aes_last12_29:
 	VAESENCLAST Z28, Z0, Z0
-	JMP         aes_done_23
+	JMP         aes_done_30
 
-aes_last10_21:
+aes_last10_28:
 	VAESENCLAST Z26, Z0, Z0
 
-aes_done_23:
+aes_done_30:
 	MOVQ          CX, AX
 	SUBQ          $0x00, AX
 	MOVQ          $-1, BX
@@ -793,9 +975,9 @@ aes_done_23:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_13
+	JMP           crypt_done_16
 
-tail2_18:
+tail2_25:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -821,30 +1003,30 @@ tail2_18:
 	VAESENC     Z25, Z0, Z0
 	VAESENC     Z25, Z1, Z1
 	CMPQ        R8, $0x0c
-	JB          aes_last10_24
+	JB          aes_last10_31
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z27, Z0, Z0
 	VAESENC     Z27, Z1, Z1
-	JE          aes_last12_25
+	JE          aes_last12_32
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z29, Z0, Z0
 	VAESENC     Z29, Z1, Z1
 	VAESENCLAST Z30, Z0, Z0
 	VAESENCLAST Z30, Z1, Z1
-	JMP         aes_done_26
+	JMP         aes_done_33
 
-aes_last12_25:
+aes_last12_32:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
-	JMP         aes_done_26
+	JMP         aes_done_33
 
-aes_last10_24:
+aes_last10_31:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 
-aes_done_26:
+aes_done_33:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -884,9 +1066,9 @@ aes_done_26:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_13
+	JMP           crypt_done_16
 
-tail3_19:
+tail3_26:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -924,14 +1106,14 @@ tail3_19:
 	VAESENC     Z25, Z1, Z1
 	VAESENC     Z25, Z2, Z2
 	CMPQ        R8, $0x0c
-	JB          aes_last10_27
+	JB          aes_last10_34
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z26, Z2, Z2
 	VAESENC     Z27, Z0, Z0
 	VAESENC     Z27, Z1, Z1
 	VAESENC     Z27, Z2, Z2
-	JE          aes_last12_28
+	JE          aes_last12_35
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z28, Z2, Z2
@@ -941,20 +1123,20 @@ tail3_19:
 	VAESENCLAST Z30, Z0, Z0
 	VAESENCLAST Z30, Z1, Z1
 	VAESENCLAST Z30, Z2, Z2
-	JMP         aes_done_29
+	JMP         aes_done_36
 
-aes_last12_28:
+aes_last12_35:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
 	VAESENCLAST Z28, Z2, Z2
-	JMP         aes_done_29
+	JMP         aes_done_36
 
-aes_last10_27:
+aes_last10_34:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 	VAESENCLAST Z26, Z2, Z2
 
-aes_done_29:
+aes_done_36:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -1006,9 +1188,9 @@ aes_done_29:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_13
+	JMP           crypt_done_16
 
-tail4_20:
+tail4_27:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -1058,7 +1240,7 @@ tail4_20:
 	VAESENC     Z25, Z2, Z2
 	VAESENC     Z25, Z3, Z3
 	CMPQ        R8, $0x0c
-	JB          aes_last10_30
+	JB          aes_last10_37
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z26, Z2, Z2
@@ -1067,7 +1249,7 @@ tail4_20:
 	VAESENC     Z27, Z1, Z1
 	VAESENC     Z27, Z2, Z2
 	VAESENC     Z27, Z3, Z3
-	JE          aes_last12_31
+	JE          aes_last12_38
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z28, Z2, Z2
@@ -1080,22 +1262,22 @@ tail4_20:
 	VAESENCLAST Z30, Z1, Z1
 	VAESENCLAST Z30, Z2, Z2
 	VAESENCLAST Z30, Z3, Z3
-	JMP         aes_done_32
+	JMP         aes_done_39
 
-aes_last12_31:
+aes_last12_38:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
 	VAESENCLAST Z28, Z2, Z2
 	VAESENCLAST Z28, Z3, Z3
-	JMP         aes_done_32
+	JMP         aes_done_39
 
-aes_last10_30:
+aes_last10_37:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 	VAESENCLAST Z26, Z2, Z2
 	VAESENCLAST Z26, Z3, Z3
 
-aes_done_32:
+aes_done_39:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -1160,59 +1342,29 @@ aes_done_32:
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
 
-crypt_done_13:
-	MOVQ        src_len+64(FP), AX
-	SHLQ        $0x03, AX
-	MOVQ        ad_len+88(FP), BX
-	SHLQ        $0x03, BX
-	MOVQ        AX, X0
-	VPINSRQ     $0x01, BX, X0, X0
-	VPXORD      X0, X13, X13
-	VMOVDQU     240(R9), X1
-	VPCLMULQDQ  $0x00, X1, X13, X2
-	VPCLMULQDQ  $0x01, X1, X13, X3
-	VPCLMULQDQ  $0x10, X1, X13, X4
-	VPXORD      X4, X3, X3
-	VPCLMULQDQ  $0x01, X2, X11, X4
-	VPSHUFD     $0x4e, X2, X2
-	VPTERNLOGD  $0x96, X4, X2, X3
-	VPCLMULQDQ  $0x11, X1, X13, X13
-	VPCLMULQDQ  $0x01, X3, X11, X2
-	VPSHUFD     $0x4e, X3, X3
-	VPTERNLOGD  $0x96, X2, X3, X13
-	VPSHUFB     X10, X13, X13
-	VMOVDQU     (R10), X0
-	VPXORD      X16, X0, X0
-	VAESENC     X17, X0, X0
-	VAESENC     X18, X0, X0
-	VAESENC     X19, X0, X0
-	VAESENC     X20, X0, X0
-	VAESENC     X21, X0, X0
-	VAESENC     X22, X0, X0
-	VAESENC     X23, X0, X0
-	VAESENC     X24, X0, X0
-	VAESENC     X25, X0, X0
-	CMPQ        R8, $0x0c
-	JB          aes_last10_33
-	VAESENC     X26, X0, X0
-	VAESENC     X27, X0, X0
-	JE          aes_last12_34
-	VAESENC     X28, X0, X0
-	VAESENC     X29, X0, X0
-	VAESENCLAST X30, X0, X0
-	JMP         aes_done_35
-
-aes_last12_34:
-	VAESENCLAST X28, X0, X0
-	JMP         aes_done_35
-
-aes_last10_33:
-	VAESENCLAST X26, X0, X0
-
-aes_done_35:
-	VPXORD  X0, X13, X13
-	MOVQ    tag+104(FP), AX
-	VMOVDQU X13, (AX)
+crypt_done_16:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	MOVQ       AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXORD     X0, X13, X13
+	VMOVDQU    240(R9), X1
+	VPCLMULQDQ $0x00, X1, X13, X2
+	VPCLMULQDQ $0x01, X1, X13, X3
+	VPCLMULQDQ $0x10, X1, X13, X4
+	VPXORD     X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X11, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPTERNLOGD $0x96, X4, X2, X3
+	VPCLMULQDQ $0x11, X1, X13, X13
+	VPCLMULQDQ $0x01, X3, X11, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPTERNLOGD $0x96, X2, X3, X13
+	VPSHUFB    X10, X13, X13
+	VPXORD     (R11), X13, X13
+	VMOVDQU    X13, (R11)
 	VZEROUPPER
 	RET
 
@@ -1241,12 +1393,44 @@ TEXT ·gcmOpenVAES512(SB), NOSPLIT, $0-112
 	VBROADCASTI32X4 gcm_gfpoly<>+0(SB), Z11
 	VBROADCASTI32X4 gcm_ctr_inc<>+0(SB), Z12
 	VPXORD          X13, X13, X13
-	MOVQ            ad_base+80(FP), SI
-	MOVQ            ad_len+88(FP), CX
+	MOVQ            j0+24(FP), R10
+	MOVQ            tag+104(FP), R11
+	VMOVDQU         (R10), X0
+	VPXORD          X16, X0, X0
+	VAESENC         X17, X0, X0
+	VAESENC         X18, X0, X0
+	VAESENC         X19, X0, X0
+	VAESENC         X20, X0, X0
+	VAESENC         X21, X0, X0
+	VAESENC         X22, X0, X0
+	VAESENC         X23, X0, X0
+	VAESENC         X24, X0, X0
+	VAESENC         X25, X0, X0
+	CMPQ            R8, $0x0c
+	JB              aes_last10_40
+	VAESENC         X26, X0, X0
+	VAESENC         X27, X0, X0
+	JE              aes_last12_41
+	VAESENC         X28, X0, X0
+	VAESENC         X29, X0, X0
+	VAESENCLAST     X30, X0, X0
+	JMP             aes_done_42
 
-gh_loop_36:
+aes_last12_41:
+	VAESENCLAST X28, X0, X0
+	JMP         aes_done_42
+
+aes_last10_40:
+	VAESENCLAST X26, X0, X0
+
+aes_done_42:
+	VMOVDQU X0, (R11)
+	MOVQ    ad_base+80(FP), SI
+	MOVQ    ad_len+88(FP), CX
+
+gh_loop_43:
 	CMPQ          CX, $0x00000100
-	JB            gh_tail_37
+	JB            gh_tail_44
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -1298,11 +1482,11 @@ gh_loop_36:
 	VPXORD        X14, X8, X13
 	ADDQ          $0x00000100, SI
 	SUBQ          $0x00000100, CX
-	JMP           gh_loop_36
+	JMP           gh_loop_43
 
-gh_tail_37:
+gh_tail_44:
 	TESTQ CX, CX
-	JZ    gh_done_38
+	JZ    gh_done_45
 	MOVQ  CX, AX
 	ADDQ  $0x0f, AX
 	SHRQ  $0x04, AX
@@ -1313,14 +1497,14 @@ gh_tail_37:
 	ADDQ  $0x3f, AX
 	SHRQ  $0x06, AX
 	CMPQ  AX, $0x01
-	JE    tail1_39
+	JE    tail1_46
 	CMPQ  AX, $0x02
-	JE    tail2_40
+	JE    tail2_47
 	CMPQ  AX, $0x03
-	JE    tail3_41
-	JMP   tail4_42
+	JE    tail3_48
+	JMP   tail4_49
 
-tail1_39:
+tail1_46:
 	MOVQ          CX, AX
 	SUBQ          $0x00, AX
 	MOVQ          $-1, BX
@@ -1345,9 +1529,9 @@ tail1_39:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_38
+	JMP           gh_done_45
 
-tail2_40:
+tail2_47:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -1382,9 +1566,9 @@ tail2_40:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_38
+	JMP           gh_done_45
 
-tail3_41:
+tail3_48:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -1429,9 +1613,9 @@ tail3_41:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           gh_done_38
+	JMP           gh_done_45
 
-tail4_42:
+tail4_49:
 	VMOVDQU64     (SI), Z7
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
@@ -1487,8 +1671,7 @@ tail4_42:
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
 
-gh_done_38:
-	MOVQ            j0+24(FP), R10
+gh_done_45:
 	VBROADCASTI32X4 (R10), Z9
 	VPSHUFB         Z10, Z9, Z9
 	VPADDD          gcm_ctr_init<>+0(SB), Z9, Z9
@@ -1496,99 +1679,26 @@ gh_done_38:
 	MOVQ            dst_base+32(FP), DI
 	MOVQ            src_len+64(FP), CX
 
-loop_43:
-	CMPQ        CX, $0x00000100
-	JB          tail_44
-	VPSHUFB     Z10, Z9, Z0
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z1
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z2
-	VPADDD      Z12, Z9, Z9
-	VPSHUFB     Z10, Z9, Z3
-	VPADDD      Z12, Z9, Z9
-	VPXORD      Z16, Z0, Z0
-	VPXORD      Z16, Z1, Z1
-	VPXORD      Z16, Z2, Z2
-	VPXORD      Z16, Z3, Z3
-	VAESENC     Z17, Z0, Z0
-	VAESENC     Z17, Z1, Z1
-	VAESENC     Z17, Z2, Z2
-	VAESENC     Z17, Z3, Z3
-	VAESENC     Z18, Z0, Z0
-	VAESENC     Z18, Z1, Z1
-	VAESENC     Z18, Z2, Z2
-	VAESENC     Z18, Z3, Z3
-	VAESENC     Z19, Z0, Z0
-	VAESENC     Z19, Z1, Z1
-	VAESENC     Z19, Z2, Z2
-	VAESENC     Z19, Z3, Z3
-	VAESENC     Z20, Z0, Z0
-	VAESENC     Z20, Z1, Z1
-	VAESENC     Z20, Z2, Z2
-	VAESENC     Z20, Z3, Z3
-	VAESENC     Z21, Z0, Z0
-	VAESENC     Z21, Z1, Z1
-	VAESENC     Z21, Z2, Z2
-	VAESENC     Z21, Z3, Z3
-	VAESENC     Z22, Z0, Z0
-	VAESENC     Z22, Z1, Z1
-	VAESENC     Z22, Z2, Z2
-	VAESENC     Z22, Z3, Z3
-	VAESENC     Z23, Z0, Z0
-	VAESENC     Z23, Z1, Z1
-	VAESENC     Z23, Z2, Z2
-	VAESENC     Z23, Z3, Z3
-	VAESENC     Z24, Z0, Z0
-	VAESENC     Z24, Z1, Z1
-	VAESENC     Z24, Z2, Z2
-	VAESENC     Z24, Z3, Z3
-	VAESENC     Z25, Z0, Z0
-	VAESENC     Z25, Z1, Z1
-	VAESENC     Z25, Z2, Z2
-	VAESENC     Z25, Z3, Z3
-	CMPQ        R8, $0x0c
-	JB          aes_last10_46
-	VAESENC     Z26, Z0, Z0
-	VAESENC     Z26, Z1, Z1
-	VAESENC     Z26, Z2, Z2
-	VAESENC     Z26, Z3, Z3
-	VAESENC     Z27, Z0, Z0
-	VAESENC     Z27, Z1, Z1
-	VAESENC     Z27, Z2, Z2
-	VAESENC     Z27, Z3, Z3
-	JE          aes_last12_47
-	VAESENC     Z28, Z0, Z0
-	VAESENC     Z28, Z1, Z1
-	VAESENC     Z28, Z2, Z2
-	VAESENC     Z28, Z3, Z3
-	VAESENC     Z29, Z0, Z0
-	VAESENC     Z29, Z1, Z1
-	VAESENC     Z29, Z2, Z2
-	VAESENC     Z29, Z3, Z3
-	VAESENCLAST Z30, Z0, Z0
-	VAESENCLAST Z30, Z1, Z1
-	VAESENCLAST Z30, Z2, Z2
-	VAESENCLAST Z30, Z3, Z3
-	JMP         aes_done_48
-
-aes_last12_47:
-	VAESENCLAST Z28, Z0, Z0
-	VAESENCLAST Z28, Z1, Z1
-	VAESENCLAST Z28, Z2, Z2
-	VAESENCLAST Z28, Z3, Z3
-	JMP         aes_done_48
-
-aes_last10_46:
-	VAESENCLAST Z26, Z0, Z0
-	VAESENCLAST Z26, Z1, Z1
-	VAESENCLAST Z26, Z2, Z2
-	VAESENCLAST Z26, Z3, Z3
-
-aes_done_48:
+loop_50:
+	CMPQ          CX, $0x00000100
+	JB            tail_51
+	VPSHUFB       Z10, Z9, Z0
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z1
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z2
+	VPADDD        Z12, Z9, Z9
+	VPSHUFB       Z10, Z9, Z3
+	VPADDD        Z12, Z9, Z9
+	VPXORD        Z16, Z0, Z0
+	VPXORD        Z16, Z1, Z1
+	VPXORD        Z16, Z2, Z2
+	VPXORD        Z16, Z3, Z3
+	VAESENC       Z17, Z0, Z0
+	VAESENC       Z17, Z1, Z1
+	VAESENC       Z17, Z2, Z2
+	VAESENC       Z17, Z3, Z3
 	VMOVDQU64     (SI), Z7
-	VPXORD        Z7, Z0, Z0
-	VMOVDQU64     Z0, (DI)
 	VPSHUFB       Z10, Z7, Z7
 	VPXORD        Z13, Z7, Z7
 	VMOVDQU64     (R9), Z31
@@ -1596,61 +1706,134 @@ aes_done_48:
 	VPCLMULQDQ    $0x01, Z31, Z7, Z5
 	VPCLMULQDQ    $0x10, Z31, Z7, Z8
 	VPCLMULQDQ    $0x11, Z31, Z7, Z6
+	VAESENC       Z18, Z0, Z0
+	VAESENC       Z18, Z1, Z1
+	VAESENC       Z18, Z2, Z2
+	VAESENC       Z18, Z3, Z3
 	VPXORD        Z8, Z5, Z5
 	VMOVDQU64     64(SI), Z7
-	VPXORD        Z7, Z1, Z1
-	VMOVDQU64     Z1, 64(DI)
 	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     64(R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
+	VAESENC       Z19, Z0, Z0
+	VAESENC       Z19, Z1, Z1
+	VAESENC       Z19, Z2, Z2
+	VAESENC       Z19, Z3, Z3
 	VPCLMULQDQ    $0x10, Z31, Z7, Z15
 	VPXORD        Z8, Z4, Z4
 	VPTERNLOGD    $0x96, Z14, Z15, Z5
 	VPCLMULQDQ    $0x11, Z31, Z7, Z8
 	VPXORD        Z8, Z6, Z6
+	VAESENC       Z20, Z0, Z0
+	VAESENC       Z20, Z1, Z1
+	VAESENC       Z20, Z2, Z2
+	VAESENC       Z20, Z3, Z3
 	VMOVDQU64     128(SI), Z7
-	VPXORD        Z7, Z2, Z2
-	VMOVDQU64     Z2, 128(DI)
 	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     128(R9), Z31
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
 	VPCLMULQDQ    $0x10, Z31, Z7, Z15
 	VPXORD        Z8, Z4, Z4
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
 	VPTERNLOGD    $0x96, Z14, Z15, Z5
 	VPCLMULQDQ    $0x11, Z31, Z7, Z8
 	VPXORD        Z8, Z6, Z6
 	VMOVDQU64     192(SI), Z7
-	VPXORD        Z7, Z3, Z3
-	VMOVDQU64     Z3, 192(DI)
 	VPSHUFB       Z10, Z7, Z7
 	VMOVDQU64     192(R9), Z31
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
 	VPCLMULQDQ    $0x00, Z31, Z7, Z8
 	VPCLMULQDQ    $0x01, Z31, Z7, Z14
 	VPCLMULQDQ    $0x10, Z31, Z7, Z15
 	VPXORD        Z8, Z4, Z4
 	VPTERNLOGD    $0x96, Z14, Z15, Z5
 	VPCLMULQDQ    $0x11, Z31, Z7, Z8
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
 	VPXORD        Z8, Z6, Z6
 	VPCLMULQDQ    $0x01, Z4, Z11, Z8
 	VPSHUFD       $0x4e, Z4, Z4
 	VPTERNLOGD    $0x96, Z8, Z4, Z5
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
 	VPCLMULQDQ    $0x01, Z5, Z11, Z8
 	VPSHUFD       $0x4e, Z5, Z5
 	VPTERNLOGD    $0x96, Z8, Z5, Z6
 	VEXTRACTI64X4 $0x01, Z6, Y8
 	VPXORD        Y8, Y6, Y8
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	ADDQ          $0x00000100, SI
-	ADDQ          $0x00000100, DI
-	SUBQ          $0x00000100, CX
-	JMP           loop_43
+	CMPQ          R8, $0x0c
+	JB            aes_last10_53
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	JE            aes_last12_54
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	JMP           aes_done_55
 
-tail_44:
+aes_last12_54:
+	VAESENCLAST Z28, Z0, Z0
+	VAESENCLAST Z28, Z1, Z1
+	VAESENCLAST Z28, Z2, Z2
+	VAESENCLAST Z28, Z3, Z3
+	JMP         aes_done_55
+
+aes_last10_53:
+	VAESENCLAST Z26, Z0, Z0
+	VAESENCLAST Z26, Z1, Z1
+	VAESENCLAST Z26, Z2, Z2
+	VAESENCLAST Z26, Z3, Z3
+
+aes_done_55:
+	VPXORD    (SI), Z0, Z0
+	VMOVDQU64 Z0, (DI)
+	VPXORD    64(SI), Z1, Z1
+	VMOVDQU64 Z1, 64(DI)
+	VPXORD    128(SI), Z2, Z2
+	VMOVDQU64 Z2, 128(DI)
+	VPXORD    192(SI), Z3, Z3
+	VMOVDQU64 Z3, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DI
+	SUBQ      $0x00000100, CX
+	JMP       loop_50
+
+tail_51:
 	TESTQ CX, CX
-	JZ    crypt_done_45
+	JZ    crypt_done_52
 	MOVQ  CX, AX
 	ADDQ  $0x0f, AX
 	SHRQ  $0x04, AX
@@ -1661,14 +1844,14 @@ tail_44:
 	ADDQ  $0x3f, AX
 	SHRQ  $0x06, AX
 	CMPQ  AX, $0x01
-	JE    tail1_49
+	JE    tail1_56
 	CMPQ  AX, $0x02
-	JE    tail2_50
+	JE    tail2_57
 	CMPQ  AX, $0x03
-	JE    tail3_51
-	JMP   tail4_52
+	JE    tail3_58
+	JMP   tail4_59
 
-tail1_49:
+tail1_56:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPXORD      Z16, Z0, Z0
@@ -1682,23 +1865,23 @@ tail1_49:
 	VAESENC     Z24, Z0, Z0
 	VAESENC     Z25, Z0, Z0
 	CMPQ        R8, $0x0c
-	JB          aes_last10_53
+	JB          aes_last10_60
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z27, Z0, Z0
-	JE          aes_last12_54
+	JE          aes_last12_61
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         aes_done_55
+	JMP         aes_done_62
 
-aes_last12_54:
+aes_last12_61:
 	VAESENCLAST Z28, Z0, Z0
-	JMP         aes_done_55
+	JMP         aes_done_62
 
-aes_last10_53:
+aes_last10_60:
 	VAESENCLAST Z26, Z0, Z0
 
-aes_done_55:
+aes_done_62:
 	MOVQ          CX, AX
 	SUBQ          $0x00, AX
 	MOVQ          $-1, BX
@@ -1725,9 +1908,9 @@ aes_done_55:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_45
+	JMP           crypt_done_52
 
-tail2_50:
+tail2_57:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -1753,30 +1936,30 @@ tail2_50:
 	VAESENC     Z25, Z0, Z0
 	VAESENC     Z25, Z1, Z1
 	CMPQ        R8, $0x0c
-	JB          aes_last10_56
+	JB          aes_last10_63
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z27, Z0, Z0
 	VAESENC     Z27, Z1, Z1
-	JE          aes_last12_57
+	JE          aes_last12_64
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z29, Z0, Z0
 	VAESENC     Z29, Z1, Z1
 	VAESENCLAST Z30, Z0, Z0
 	VAESENCLAST Z30, Z1, Z1
-	JMP         aes_done_58
+	JMP         aes_done_65
 
-aes_last12_57:
+aes_last12_64:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
-	JMP         aes_done_58
+	JMP         aes_done_65
 
-aes_last10_56:
+aes_last10_63:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 
-aes_done_58:
+aes_done_65:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -1815,9 +1998,9 @@ aes_done_58:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_45
+	JMP           crypt_done_52
 
-tail3_51:
+tail3_58:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -1855,14 +2038,14 @@ tail3_51:
 	VAESENC     Z25, Z1, Z1
 	VAESENC     Z25, Z2, Z2
 	CMPQ        R8, $0x0c
-	JB          aes_last10_59
+	JB          aes_last10_66
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z26, Z2, Z2
 	VAESENC     Z27, Z0, Z0
 	VAESENC     Z27, Z1, Z1
 	VAESENC     Z27, Z2, Z2
-	JE          aes_last12_60
+	JE          aes_last12_67
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z28, Z2, Z2
@@ -1872,20 +2055,20 @@ tail3_51:
 	VAESENCLAST Z30, Z0, Z0
 	VAESENCLAST Z30, Z1, Z1
 	VAESENCLAST Z30, Z2, Z2
-	JMP         aes_done_61
+	JMP         aes_done_68
 
-aes_last12_60:
+aes_last12_67:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
 	VAESENCLAST Z28, Z2, Z2
-	JMP         aes_done_61
+	JMP         aes_done_68
 
-aes_last10_59:
+aes_last10_66:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 	VAESENCLAST Z26, Z2, Z2
 
-aes_done_61:
+aes_done_68:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -1936,9 +2119,9 @@ aes_done_61:
 	VPXORD        Y8, Y6, Y8
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
-	JMP           crypt_done_45
+	JMP           crypt_done_52
 
-tail4_52:
+tail4_59:
 	VPSHUFB     Z10, Z9, Z0
 	VPADDD      Z12, Z9, Z9
 	VPSHUFB     Z10, Z9, Z1
@@ -1988,7 +2171,7 @@ tail4_52:
 	VAESENC     Z25, Z2, Z2
 	VAESENC     Z25, Z3, Z3
 	CMPQ        R8, $0x0c
-	JB          aes_last10_62
+	JB          aes_last10_69
 	VAESENC     Z26, Z0, Z0
 	VAESENC     Z26, Z1, Z1
 	VAESENC     Z26, Z2, Z2
@@ -1997,7 +2180,7 @@ tail4_52:
 	VAESENC     Z27, Z1, Z1
 	VAESENC     Z27, Z2, Z2
 	VAESENC     Z27, Z3, Z3
-	JE          aes_last12_63
+	JE          aes_last12_70
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z28, Z1, Z1
 	VAESENC     Z28, Z2, Z2
@@ -2010,22 +2193,22 @@ tail4_52:
 	VAESENCLAST Z30, Z1, Z1
 	VAESENCLAST Z30, Z2, Z2
 	VAESENCLAST Z30, Z3, Z3
-	JMP         aes_done_64
+	JMP         aes_done_71
 
-aes_last12_63:
+aes_last12_70:
 	VAESENCLAST Z28, Z0, Z0
 	VAESENCLAST Z28, Z1, Z1
 	VAESENCLAST Z28, Z2, Z2
 	VAESENCLAST Z28, Z3, Z3
-	JMP         aes_done_64
+	JMP         aes_done_71
 
-aes_last10_62:
+aes_last10_69:
 	VAESENCLAST Z26, Z0, Z0
 	VAESENCLAST Z26, Z1, Z1
 	VAESENCLAST Z26, Z2, Z2
 	VAESENCLAST Z26, Z3, Z3
 
-aes_done_64:
+aes_done_71:
 	VMOVDQU64     (SI), Z7
 	VPXORD        Z7, Z0, Z0
 	VMOVDQU64     Z0, (DI)
@@ -2089,58 +2272,28 @@ aes_done_64:
 	VEXTRACTI32X4 $0x01, Y8, X14
 	VPXORD        X14, X8, X13
 
-crypt_done_45:
-	MOVQ        src_len+64(FP), AX
-	SHLQ        $0x03, AX
-	MOVQ        ad_len+88(FP), BX
-	SHLQ        $0x03, BX
-	MOVQ        AX, X0
-	VPINSRQ     $0x01, BX, X0, X0
-	VPXORD      X0, X13, X13
-	VMOVDQU     240(R9), X1
-	VPCLMULQDQ  $0x00, X1, X13, X2
-	VPCLMULQDQ  $0x01, X1, X13, X3
-	VPCLMULQDQ  $0x10, X1, X13, X4
-	VPXORD      X4, X3, X3
-	VPCLMULQDQ  $0x01, X2, X11, X4
-	VPSHUFD     $0x4e, X2, X2
-	VPTERNLOGD  $0x96, X4, X2, X3
-	VPCLMULQDQ  $0x11, X1, X13, X13
-	VPCLMULQDQ  $0x01, X3, X11, X2
-	VPSHUFD     $0x4e, X3, X3
-	VPTERNLOGD  $0x96, X2, X3, X13
-	VPSHUFB     X10, X13, X13
-	VMOVDQU     (R10), X0
-	VPXORD      X16, X0, X0
-	VAESENC     X17, X0, X0
-	VAESENC     X18, X0, X0
-	VAESENC     X19, X0, X0
-	VAESENC     X20, X0, X0
-	VAESENC     X21, X0, X0
-	VAESENC     X22, X0, X0
-	VAESENC     X23, X0, X0
-	VAESENC     X24, X0, X0
-	VAESENC     X25, X0, X0
-	CMPQ        R8, $0x0c
-	JB          aes_last10_65
-	VAESENC     X26, X0, X0
-	VAESENC     X27, X0, X0
-	JE          aes_last12_66
-	VAESENC     X28, X0, X0
-	VAESENC     X29, X0, X0
-	VAESENCLAST X30, X0, X0
-	JMP         aes_done_67
-
-aes_last12_66:
-	VAESENCLAST X28, X0, X0
-	JMP         aes_done_67
-
-aes_last10_65:
-	VAESENCLAST X26, X0, X0
-
-aes_done_67:
-	VPXORD  X0, X13, X13
-	MOVQ    tag+104(FP), AX
-	VMOVDQU X13, (AX)
+crypt_done_52:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	MOVQ       AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXORD     X0, X13, X13
+	VMOVDQU    240(R9), X1
+	VPCLMULQDQ $0x00, X1, X13, X2
+	VPCLMULQDQ $0x01, X1, X13, X3
+	VPCLMULQDQ $0x10, X1, X13, X4
+	VPXORD     X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X11, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPTERNLOGD $0x96, X4, X2, X3
+	VPCLMULQDQ $0x11, X1, X13, X13
+	VPCLMULQDQ $0x01, X3, X11, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPTERNLOGD $0x96, X2, X3, X13
+	VPSHUFB    X10, X13, X13
+	VPXORD     (R11), X13, X13
+	VMOVDQU    X13, (R11)
 	VZEROUPPER
 	RET

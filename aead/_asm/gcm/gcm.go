@@ -98,15 +98,25 @@ func zw(v VecPhysical) Register { return v.AsZ() }
 func xw(v VecPhysical) Register { return v.AsX() }
 
 // aesRounds encrypts the states in place with the round keys in KEYS; nr
-// holds 10, 12 or 14.
-func aesRounds(st []VecPhysical, nr Register, w width) {
+// holds 10, 12 or 14. The instructions of steps, independent work such as
+// hashing other blocks, are spread between rounds 1 to 9 so that the AES
+// and carry-less multiply units work at the same time.
+func aesRounds(st []VecPhysical, nr Register, w width, steps []func()) {
 	for _, s := range st {
 		VPXORD(w(KEYS[0]), w(s), w(s))
 	}
+	per := (len(steps) + 8) / 9
 	for r := 1; r <= 9; r++ {
 		for _, s := range st {
 			VAESENC(w(KEYS[r]), w(s), w(s))
 		}
+		for i := 0; i < per && len(steps) > 0; i++ {
+			steps[0]()
+			steps = steps[1:]
+		}
+	}
+	for _, f := range steps {
+		f()
 	}
 	l10, l12, done := label("aes_last10"), label("aes_last12"), label("aes_done")
 	CMPQ(nr, Imm(12))
@@ -189,6 +199,61 @@ func ghashMulX(a, b, dst, t0, t1, t2, gfp Register) {
 	VPCLMULQDQ(Imm(0x01), t1, gfp, t0)
 	VPSHUFD(Imm(0x4e), t1, t1)
 	VPTERNLOGD(Imm(0x96), t0, t1, dst)
+}
+
+// ghashSteps returns, as separate steps for aesRounds, the hashing of the
+// 16 blocks at p+disp into ACC with the powers H^16..H^1 at htab.
+func ghashSteps(p Register, disp int, htab Register) []func() {
+	var steps []func()
+	for j := 0; j < 4; j++ {
+		m := Mem{Base: p, Disp: disp + 64*j}
+		pw := Mem{Base: htab, Disp: 64 * j}
+		steps = append(steps, func() {
+			VMOVDQU64(m, C)
+			VPSHUFB(BSW, C, C)
+			if j == 0 {
+				VPXORD(ACC, C, C)
+			}
+			VMOVDQU64(pw, PW)
+		})
+		if j == 0 {
+			steps = append(steps,
+				func() { VPCLMULQDQ(Imm(0x00), PW, C, LO); VPCLMULQDQ(Imm(0x01), PW, C, MI) },
+				func() { VPCLMULQDQ(Imm(0x10), PW, C, T0); VPCLMULQDQ(Imm(0x11), PW, C, HI) },
+				func() { VPXORD(T0, MI, MI) },
+			)
+			continue
+		}
+		steps = append(steps,
+			func() { VPCLMULQDQ(Imm(0x00), PW, C, T0); VPCLMULQDQ(Imm(0x01), PW, C, T1) },
+			func() { VPCLMULQDQ(Imm(0x10), PW, C, T2); VPXORD(T0, LO, LO) },
+			func() { VPTERNLOGD(Imm(0x96), T1, T2, MI); VPCLMULQDQ(Imm(0x11), PW, C, T0) },
+			func() { VPXORD(T0, HI, HI) },
+		)
+	}
+	steps = append(steps,
+		func() { VPCLMULQDQ(Imm(0x01), LO, GFP, T0); VPSHUFD(Imm(0x4e), LO, LO) },
+		func() { VPTERNLOGD(Imm(0x96), T0, LO, MI) },
+		func() { VPCLMULQDQ(Imm(0x01), MI, GFP, T0); VPSHUFD(Imm(0x4e), MI, MI) },
+		func() { VPTERNLOGD(Imm(0x96), T0, MI, HI) },
+		func() {
+			VEXTRACTI64X4(Imm(1), HI, T0.AsY())
+			VPXORD(T0.AsY(), HI.AsY(), T0.AsY())
+		},
+		func() {
+			VEXTRACTI32X4(Imm(1), T0.AsY(), T1.AsX())
+			VPXORD(T1.AsX(), T0.AsX(), ACC.AsX())
+		},
+	)
+	return steps
+}
+
+// xorStore XORs the four vectors A with src into dst.
+func xorStore(src, dst Register) {
+	for j := 0; j < 4; j++ {
+		VPXORD(Mem{Base: src, Disp: 64 * j}, A[j], A[j])
+		VMOVDQU64(A[j], Mem{Base: dst, Disp: 64 * j})
+	}
 }
 
 // tailMask sets K1 to the low n bits (n in 1..64) of an all-ones mask.
@@ -348,6 +413,14 @@ func crypt(name string, open bool) {
 	VBROADCASTI32X4(ctrInc, INC)
 	VPXORD(ACC.AsX(), ACC.AsX(), ACC.AsX())
 
+	// E(J0), parked in *tag until the hash is done: it overlaps the rest.
+	j0, tag := R10, R11
+	Load(Param("j0"), j0)
+	Load(Param("tag"), tag)
+	VMOVDQU(Mem{Base: j0}, X0)
+	aesRounds([]VecPhysical{Z0}, nr, xw, nil)
+	VMOVDQU(X0, Mem{Base: tag})
+
 	// Additional data.
 	adp, adn := RSI, RCX
 	Load(Param("ad").Base(), adp)
@@ -355,8 +428,6 @@ func crypt(name string, open bool) {
 	ghashBuffer(adp, adn, htab)
 
 	// Counters J0+1..J0+4.
-	j0 := R10
-	Load(Param("j0"), j0)
 	VBROADCASTI32X4(Mem{Base: j0}, CTR)
 	VPSHUFB(BSW, CTR, CTR)
 	VPADDD(ctrInit, CTR, CTR)
@@ -366,17 +437,45 @@ func crypt(name string, open bool) {
 	Load(Param("dst").Base(), dst)
 	Load(Param("src").Len(), n)
 
+	// 16 blocks per iteration. Open hashes the ciphertext it reads while
+	// the counters are encrypted; seal hashes the 16 blocks it wrote in the
+	// previous iteration, and the last ones after the loop.
 	loop, tail, done := label("loop"), label("tail"), label("crypt_done")
-	Label(loop)
-	CMPQ(n, U32(256))
-	JB(LabelRef(tail))
-	counters(4)
-	aesRounds(A, nr, zw)
-	cryptVectors(open, 4, false, src, dst, n, htab)
-	ADDQ(U32(256), src)
-	ADDQ(U32(256), dst)
-	SUBQ(U32(256), n)
-	JMP(LabelRef(loop))
+	advance := func() {
+		ADDQ(U32(256), src)
+		ADDQ(U32(256), dst)
+		SUBQ(U32(256), n)
+	}
+	if open {
+		Label(loop)
+		CMPQ(n, U32(256))
+		JB(LabelRef(tail))
+		counters(4)
+		aesRounds(A, nr, zw, ghashSteps(src, 0, htab))
+		xorStore(src, dst)
+		advance()
+		JMP(LabelRef(loop))
+	} else {
+		flush := label("flush")
+		CMPQ(n, U32(256))
+		JB(LabelRef(tail))
+		counters(4)
+		aesRounds(A, nr, zw, nil)
+		xorStore(src, dst)
+		advance()
+		Label(loop)
+		CMPQ(n, U32(256))
+		JB(LabelRef(flush))
+		counters(4)
+		aesRounds(A, nr, zw, ghashSteps(dst, -256, htab))
+		xorStore(src, dst)
+		advance()
+		JMP(LabelRef(loop))
+		Label(flush)
+		for _, f := range ghashSteps(dst, -256, htab) {
+			f()
+		}
+	}
 
 	Label(tail)
 	TESTQ(n, n)
@@ -387,7 +486,7 @@ func crypt(name string, open bool) {
 	for nv := 1; nv <= 4; nv++ {
 		Label(cases[nv-1])
 		counters(nv)
-		aesRounds(A[:nv], nr, zw)
+		aesRounds(A[:nv], nr, zw, nil)
 		cryptVectors(open, nv, true, src, dst, n, hp)
 		JMP(LabelRef(done))
 	}
@@ -406,11 +505,7 @@ func crypt(name string, open bool) {
 	VPSHUFB(BSW.AsX(), ACC.AsX(), ACC.AsX())
 
 	// Tag = E(J0) ^ GHASH.
-	VMOVDQU(Mem{Base: j0}, X0)
-	aesRounds([]VecPhysical{Z0}, nr, xw)
-	VPXORD(X0, ACC.AsX(), ACC.AsX())
-	tag := RAX
-	Load(Param("tag"), tag)
+	VPXORD(Mem{Base: tag}, ACC.AsX(), ACC.AsX())
 	VMOVDQU(ACC.AsX(), Mem{Base: tag})
 	VZEROUPPER()
 	RET()
@@ -429,7 +524,7 @@ func initKey() {
 	Load(Param("htab"), htab)
 	loadKeys(rk)
 	VPXORD(X0, X0, X0)
-	aesRounds([]VecPhysical{Z0}, nr, xw)
+	aesRounds([]VecPhysical{Z0}, nr, xw, nil)
 	VPSHUFB(bswapMask, X0, X0)
 	// Multiply by x^-1 in GCM's bit order: a left shift by one of the
 	// 128-bit value, and an XOR with the polynomial if a bit was carried
