@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 	"text/tabwriter"
@@ -99,7 +98,7 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 		if err := enc.Encode(results); err != nil {
 			return err
 		}
-	} else if err := writeTable(sio.out, results); err != nil {
+	} else if err := ctcheck.WriteTable(sio.out, results); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -153,20 +152,3 @@ func selectTargets(all []ctcheck.Target, patterns string) ([]ctcheck.Target, err
 	}
 	return out, nil
 }
-
-// writeTable prints one line per run: target, impl, evict, measurements per
-// class, max |t| and its crop, mean times, verdict.
-func writeTable(w io.Writer, results []ctcheck.Result) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\timpl\tevict\tn class 0\tn class 1\tmax |t|\tcrop\tmean ns 0\tmean ns 1\tverdict\t")
-	for _, r := range results {
-		verdict := "ok"
-		if r.Leak {
-			verdict = "LEAK"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%t\t%d\t%d\t%.2f\t%s\t%.0f\t%.0f\t%s\t\n",
-			r.Target, r.Impl, r.Evict, r.N[0], r.N[1], r.MaxT, r.Crop, r.MeanNs[0], r.MeanNs[1], verdict)
-	}
-	return tw.Flush()
-}
-
