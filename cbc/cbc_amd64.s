@@ -537,14 +537,19 @@ TEXT ·encryptCBCAESNI(SB), NOSPLIT, $0-40
 	MOVQ  iv+16(FP), DX
 	MOVQ  buf+24(FP), SI
 	MOVQ  n+32(FP), BX
+	CMPQ  BX, $0x10
+	JB    encempty
 	MOVOU (DX), X0
+	MOVOU (SI), X2
+	PXOR  X2, X0
+	MOVOU (AX), X1
+	PXOR  X1, X0
 	CMPQ  CX, $0x0c
 	JB    enc10
 	JE    enc12
 	JMP   enc14
 
 enc10:
-	MOVOU (AX), X2
 	MOVOU 16(AX), X3
 	MOVOU 32(AX), X4
 	MOVOU 48(AX), X5
@@ -556,11 +561,31 @@ enc10:
 	MOVOU 144(AX), X11
 
 encloop_1:
-	CMPQ       BX, $0x10
-	JB         encdone_2
-	MOVOU      (SI), X1
+	CMPQ       BX, $0x20
+	JB         enclast_2
+	AESENC     X3, X0
+	AESENC     X4, X0
+	AESENC     X5, X0
+	AESENC     X6, X0
+	AESENC     X7, X0
+	AESENC     X8, X0
+	AESENC     X9, X0
+	AESENC     X10, X0
+	AESENC     X11, X0
+	MOVOU      16(SI), X2
+	MOVOU      (AX), X1
+	PXOR       X1, X2
+	MOVOU      160(AX), X1
 	PXOR       X2, X1
-	PXOR       X1, X0
+	AESENCLAST X1, X0
+	MOVO       X0, X1
+	PXOR       X2, X1
+	MOVOU      X1, (SI)
+	ADDQ       $0x10, SI
+	SUBQ       $0x10, BX
+	JMP        encloop_1
+
+enclast_2:
 	AESENC     X3, X0
 	AESENC     X4, X0
 	AESENC     X5, X0
@@ -573,15 +598,9 @@ encloop_1:
 	MOVOU      160(AX), X1
 	AESENCLAST X1, X0
 	MOVOU      X0, (SI)
-	ADDQ       $0x10, SI
-	SUBQ       $0x10, BX
-	JMP        encloop_1
-
-encdone_2:
 	RET
 
 enc12:
-	MOVOU (AX), X2
 	MOVOU 16(AX), X3
 	MOVOU 32(AX), X4
 	MOVOU 48(AX), X5
@@ -595,11 +614,33 @@ enc12:
 	MOVOU 176(AX), X13
 
 encloop_3:
-	CMPQ       BX, $0x10
-	JB         encdone_4
-	MOVOU      (SI), X1
+	CMPQ       BX, $0x20
+	JB         enclast_4
+	AESENC     X3, X0
+	AESENC     X4, X0
+	AESENC     X5, X0
+	AESENC     X6, X0
+	AESENC     X7, X0
+	AESENC     X8, X0
+	AESENC     X9, X0
+	AESENC     X10, X0
+	AESENC     X11, X0
+	AESENC     X12, X0
+	AESENC     X13, X0
+	MOVOU      16(SI), X2
+	MOVOU      (AX), X1
+	PXOR       X1, X2
+	MOVOU      192(AX), X1
 	PXOR       X2, X1
-	PXOR       X1, X0
+	AESENCLAST X1, X0
+	MOVO       X0, X1
+	PXOR       X2, X1
+	MOVOU      X1, (SI)
+	ADDQ       $0x10, SI
+	SUBQ       $0x10, BX
+	JMP        encloop_3
+
+enclast_4:
 	AESENC     X3, X0
 	AESENC     X4, X0
 	AESENC     X5, X0
@@ -614,15 +655,9 @@ encloop_3:
 	MOVOU      192(AX), X1
 	AESENCLAST X1, X0
 	MOVOU      X0, (SI)
-	ADDQ       $0x10, SI
-	SUBQ       $0x10, BX
-	JMP        encloop_3
-
-encdone_4:
 	RET
 
 enc14:
-	MOVOU (AX), X2
 	MOVOU 16(AX), X3
 	MOVOU 32(AX), X4
 	MOVOU 48(AX), X5
@@ -638,11 +673,35 @@ enc14:
 	MOVOU 208(AX), X15
 
 encloop_5:
-	CMPQ       BX, $0x10
-	JB         encdone_6
-	MOVOU      (SI), X1
+	CMPQ       BX, $0x20
+	JB         enclast_6
+	AESENC     X3, X0
+	AESENC     X4, X0
+	AESENC     X5, X0
+	AESENC     X6, X0
+	AESENC     X7, X0
+	AESENC     X8, X0
+	AESENC     X9, X0
+	AESENC     X10, X0
+	AESENC     X11, X0
+	AESENC     X12, X0
+	AESENC     X13, X0
+	AESENC     X14, X0
+	AESENC     X15, X0
+	MOVOU      16(SI), X2
+	MOVOU      (AX), X1
+	PXOR       X1, X2
+	MOVOU      224(AX), X1
 	PXOR       X2, X1
-	PXOR       X1, X0
+	AESENCLAST X1, X0
+	MOVO       X0, X1
+	PXOR       X2, X1
+	MOVOU      X1, (SI)
+	ADDQ       $0x10, SI
+	SUBQ       $0x10, BX
+	JMP        encloop_5
+
+enclast_6:
 	AESENC     X3, X0
 	AESENC     X4, X0
 	AESENC     X5, X0
@@ -659,11 +718,9 @@ encloop_5:
 	MOVOU      224(AX), X1
 	AESENCLAST X1, X0
 	MOVOU      X0, (SI)
-	ADDQ       $0x10, SI
-	SUBQ       $0x10, BX
-	JMP        encloop_5
+	RET
 
-encdone_6:
+encempty:
 	RET
 
 // func decryptCBCAESNI(xk *byte, nr int, iv *byte, dst *byte, src *byte, n int)

@@ -153,49 +153,75 @@ func invertKeys(nr int, enc, dec GPPhysical) {
 	MOVOU(X0, Mem{Base: dec, Disp: 16 * nr})
 }
 
-// encryptCBC emits the serial chain: round keys 0..nr-1 live in X2..X(nr+1),
-// the last one is loaded per block (16 registers do not hold 15 keys, the
-// state and a temporary). Per block the chain is one PXOR and nr AES rounds:
-// the plaintext is XORed with round key 0 off the chain.
+// encryptCBC emits the serial chain with nothing but AES rounds on it. Round
+// keys 1..nr-1 live in X3..X(nr+1); keys 0 and nr are loaded per block (16
+// registers do not hold 15 keys and the temporaries). The state x entering
+// round 1 of block i is c[i-1]^p[i]^k0, and the last round of block i folds in
+// the next block's whitening:
+//
+//	u = p[i+1]^k0
+//	x = AESENCLAST(x, k_nr^u) = c[i]^u    (the input of block i+1's round 1)
+//	c[i] = x^u                            (off the chain)
+//
+// so per block the chain is nr AES instructions and no XOR.
 func encryptCBC() {
 	TEXT("encryptCBCAESNI", NOSPLIT, "func(xk *byte, nr int, iv *byte, buf *byte, n int)")
 	Pragma("noescape")
 	Doc("encryptCBCAESNI CBC-encrypts n bytes (a multiple of 16) at buf in place",
 		"with the nr-round schedule xk, chaining from the 16 bytes at iv.")
 	xk, nr, iv, buf, n := RAX, RCX, RDX, RSI, RBX
+	x, t, u := X0, X1, X2
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
 	Load(Param("iv"), iv)
 	Load(Param("buf"), buf)
 	Load(Param("n"), n)
-	MOVOU(Mem{Base: iv}, X0)
+	CMPQ(n, Imm(16))
+	JB(LabelRef("encempty"))
+	// x = iv ^ p[0] ^ k0
+	MOVOU(Mem{Base: iv}, x)
+	MOVOU(Mem{Base: buf}, u)
+	PXOR(u, x)
+	MOVOU(Mem{Base: xk}, t)
+	PXOR(t, x)
 	dispatchRounds(nr, "enc")
 	for _, r := range roundCounts {
 		Label(fmt.Sprintf("enc%d", r))
 		keys := make([]VecPhysical, r)
-		for i := range keys {
+		for i := 1; i < r; i++ {
 			keys[i] = xmm(2 + i)
 			MOVOU(Mem{Base: xk, Disp: 16 * i}, keys[i])
 		}
-		loop, done := label("encloop"), label("encdone")
+		loop, last := label("encloop"), label("enclast")
 		Label(loop)
-		CMPQ(n, Imm(16))
-		JB(LabelRef(done))
-		MOVOU(Mem{Base: buf}, X1)
-		PXOR(keys[0], X1)
-		PXOR(X1, X0)
+		CMPQ(n, Imm(32))
+		JB(LabelRef(last))
 		for i := 1; i < r; i++ {
-			AESENC(keys[i], X0)
+			AESENC(keys[i], x)
 		}
-		MOVOU(Mem{Base: xk, Disp: 16 * r}, X1)
-		AESENCLAST(X1, X0)
-		MOVOU(X0, Mem{Base: buf})
+		MOVOU(Mem{Base: buf, Disp: 16}, u) // p[i+1]
+		MOVOU(Mem{Base: xk}, t)
+		PXOR(t, u) // u = p[i+1] ^ k0
+		MOVOU(Mem{Base: xk, Disp: 16 * r}, t)
+		PXOR(u, t)
+		AESENCLAST(t, x)
+		MOVO(x, t)
+		PXOR(u, t)
+		MOVOU(t, Mem{Base: buf}) // c[i]
 		ADDQ(Imm(16), buf)
 		SUBQ(Imm(16), n)
 		JMP(LabelRef(loop))
-		Label(done)
+		Label(last)
+		for i := 1; i < r; i++ {
+			AESENC(keys[i], x)
+		}
+		MOVOU(Mem{Base: xk, Disp: 16 * r}, t)
+		AESENCLAST(t, x)
+		MOVOU(x, Mem{Base: buf})
 		RET()
 	}
+	Label("encempty")
+	RET()
 }
 
 func xmm(i int) VecPhysical {
