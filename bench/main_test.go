@@ -23,6 +23,7 @@ import (
 var (
 	flagCommit   = flag.String("atrest.commit", "", "commit to record in the `commit:` configuration line (default: git rev-parse of the working tree)")
 	flagProgress = flag.Bool("atrest.progress", false, "print benchmarks done/total to standard error")
+	flagRound    = flag.String("atrest.round", "1/1", "`i/n`: this process is round i of n runs of the same selection (for progress)")
 	flagNote     = flag.String("atrest.note", "", "free text recorded as a `note:` configuration line")
 )
 
@@ -53,12 +54,15 @@ func TestMain(m *testing.M) {
 
 	done := func() {}
 	if *flagProgress {
-		count := 1
+		count, round, rounds := 1, 1, 1
 		if f := flag.Lookup("test.count"); f != nil {
 			fmt.Sscan(f.Value.String(), &count)
 		}
-		total := len(selected(matrix(), benchRE, flag.Lookup("test.skip").Value.String())) * count
-		done = watchProgress(total)
+		if n, _ := fmt.Sscanf(*flagRound, "%d/%d", &round, &rounds); n != 2 || round < 1 || rounds < round {
+			round, rounds = 1, 1
+		}
+		per := len(selected(matrix(), benchRE, flag.Lookup("test.skip").Value.String())) * count
+		done = watchProgress((round-1)*per, rounds*per)
 	}
 	code := m.Run()
 	done()
@@ -181,9 +185,9 @@ func splitRegexp(s string) []string {
 }
 
 // watchProgress passes standard output through a pipe and counts finished
-// benchmark result lines, printing "bench: done/total name" to standard
-// error. The returned function flushes and restores standard output.
-func watchProgress(total int) (done func()) {
+// benchmark result lines from n0, printing "bench: done/total name" to
+// standard error. The returned function flushes and restores standard output.
+func watchProgress(n0, total int) (done func()) {
 	real := os.Stdout
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -200,7 +204,10 @@ func watchProgress(total int) (done func()) {
 		defer wg.Done()
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		n, lastPct := 0, -1
+		n, lastPct := n0, -1
+		if total > 0 {
+			lastPct = n0 * 10 / total
+		}
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(real, line)
@@ -218,7 +225,7 @@ func watchProgress(total int) (done func()) {
 				fmt.Fprintf(os.Stderr, "bench: %d/%d done (%d%%)\n", n, total, n*100/total)
 			}
 		}
-		if tty {
+		if tty && n == total {
 			fmt.Fprintf(os.Stderr, "\r\x1b[Kbench: %d/%d done\n", n, total)
 		}
 	}()
