@@ -26,7 +26,8 @@ const maxLanes = 16
 // member rather than the sum. Without a hardware path it seals one by one.
 //
 // plaintexts[i] may overlap dsts[i]'s spare capacity as in Seal, but must not
-// overlap the spare capacity of any other dst. On error (a failing random
+// overlap the spare capacity of any other dst, and the dsts' spare
+// capacities must not overlap each other. On error (a failing random
 // source, read before anything is written, or ErrBatchLen) the returned
 // slice is nil and no dst's contents are touched.
 func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {

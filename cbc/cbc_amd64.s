@@ -740,7 +740,7 @@ TEXT ·decryptCBCAESNI(SB), NOSPLIT, $0-48
 
 decryptCBCAESNI_10:
 dec_7:
-	CMPQ       BX, $0x00000080
+	CMPQ       BX, $0x000000c0
 	JB         decdone_8
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
@@ -750,122 +750,178 @@ dec_7:
 	MOVOU      80(SI), X5
 	MOVOU      96(SI), X6
 	MOVOU      112(SI), X7
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	PXOR       X8, X4
-	PXOR       X8, X5
-	PXOR       X8, X6
-	PXOR       X8, X7
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      160(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
-	MOVOU      48(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X4
-	MOVOU      64(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X5
-	MOVOU      80(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X6
-	MOVOU      96(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X7
-	MOVOU      112(SI), X15
+	MOVOU      128(SI), X8
+	MOVOU      144(SI), X9
+	MOVOU      160(SI), X10
+	MOVOU      176(SI), X11
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	PXOR       X12, X8
+	PXOR       X12, X9
+	PXOR       X12, X10
+	PXOR       X12, X11
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      160(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
+	MOVOU      112(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X8
+	MOVOU      128(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X9
+	MOVOU      144(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X10
+	MOVOU      160(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X11
+	MOVOU      176(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
 	MOVOU      X2, 32(DI)
@@ -874,321 +930,141 @@ dec_7:
 	MOVOU      X5, 80(DI)
 	MOVOU      X6, 96(DI)
 	MOVOU      X7, 112(DI)
-	ADDQ       $0x00000080, SI
-	ADDQ       $0x00000080, DI
-	SUBQ       $0x00000080, BX
+	MOVOU      X8, 128(DI)
+	MOVOU      X9, 144(DI)
+	MOVOU      X10, 160(DI)
+	MOVOU      X11, 176(DI)
+	ADDQ       $0x000000c0, SI
+	ADDQ       $0x000000c0, DI
+	SUBQ       $0x000000c0, BX
 	JMP        dec_7
 
 decdone_8:
-	CMPQ       BX, $0x00000040
+	CMPQ       BX, $0x00000080
 	JB         decdone_10
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
 	MOVOU      32(SI), X2
 	MOVOU      48(SI), X3
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      160(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
-	MOVOU      48(SI), X15
-	MOVOU      X0, (DI)
-	MOVOU      X1, 16(DI)
-	MOVOU      X2, 32(DI)
-	MOVOU      X3, 48(DI)
-	ADDQ       $0x00000040, SI
-	ADDQ       $0x00000040, DI
-	SUBQ       $0x00000040, BX
-
-decdone_10:
-	CMPQ       BX, $0x00000020
-	JB         decdone_12
-	MOVOU      (SI), X0
-	MOVOU      16(SI), X1
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      160(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X15
-	MOVOU      X0, (DI)
-	MOVOU      X1, 16(DI)
-	ADDQ       $0x00000020, SI
-	ADDQ       $0x00000020, DI
-	SUBQ       $0x00000020, BX
-
-decdone_12:
-	CMPQ       BX, $0x00000010
-	JB         decdone_14
-	MOVOU      (SI), X0
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	MOVOU      160(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X15
-	MOVOU      X0, (DI)
-	ADDQ       $0x00000010, SI
-	ADDQ       $0x00000010, DI
-	SUBQ       $0x00000010, BX
-
-decdone_14:
-	RET
-
-decryptCBCAESNI_12:
-dec_15:
-	CMPQ       BX, $0x00000080
-	JB         decdone_16
-	MOVOU      (SI), X0
-	MOVOU      16(SI), X1
-	MOVOU      32(SI), X2
-	MOVOU      48(SI), X3
 	MOVOU      64(SI), X4
 	MOVOU      80(SI), X5
 	MOVOU      96(SI), X6
 	MOVOU      112(SI), X7
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	PXOR       X8, X4
-	PXOR       X8, X5
-	PXOR       X8, X6
-	PXOR       X8, X7
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      192(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
-	MOVOU      48(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X4
-	MOVOU      64(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X5
-	MOVOU      80(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X6
-	MOVOU      96(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X7
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      160(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
 	MOVOU      112(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
@@ -1201,197 +1077,402 @@ dec_15:
 	ADDQ       $0x00000080, SI
 	ADDQ       $0x00000080, DI
 	SUBQ       $0x00000080, BX
-	JMP        dec_15
+
+decdone_10:
+	CMPQ       BX, $0x00000040
+	JB         decdone_12
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      32(SI), X2
+	MOVOU      48(SI), X3
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      160(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	MOVOU      X2, 32(DI)
+	MOVOU      X3, 48(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000040, DI
+	SUBQ       $0x00000040, BX
+
+decdone_12:
+	CMPQ       BX, $0x00000020
+	JB         decdone_14
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      160(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000020, DI
+	SUBQ       $0x00000020, BX
+
+decdone_14:
+	CMPQ       BX, $0x00000010
+	JB         decdone_16
+	MOVOU      (SI), X0
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	MOVOU      160(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X15
+	MOVOU      X0, (DI)
+	ADDQ       $0x00000010, SI
+	ADDQ       $0x00000010, DI
+	SUBQ       $0x00000010, BX
 
 decdone_16:
-	CMPQ       BX, $0x00000040
+	RET
+
+decryptCBCAESNI_12:
+dec_17:
+	CMPQ       BX, $0x000000c0
 	JB         decdone_18
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
 	MOVOU      32(SI), X2
 	MOVOU      48(SI), X3
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      192(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
-	MOVOU      48(SI), X15
+	MOVOU      64(SI), X4
+	MOVOU      80(SI), X5
+	MOVOU      96(SI), X6
+	MOVOU      112(SI), X7
+	MOVOU      128(SI), X8
+	MOVOU      144(SI), X9
+	MOVOU      160(SI), X10
+	MOVOU      176(SI), X11
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	PXOR       X12, X8
+	PXOR       X12, X9
+	PXOR       X12, X10
+	PXOR       X12, X11
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      192(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
+	MOVOU      112(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X8
+	MOVOU      128(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X9
+	MOVOU      144(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X10
+	MOVOU      160(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X11
+	MOVOU      176(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
 	MOVOU      X2, 32(DI)
 	MOVOU      X3, 48(DI)
-	ADDQ       $0x00000040, SI
-	ADDQ       $0x00000040, DI
-	SUBQ       $0x00000040, BX
+	MOVOU      X4, 64(DI)
+	MOVOU      X5, 80(DI)
+	MOVOU      X6, 96(DI)
+	MOVOU      X7, 112(DI)
+	MOVOU      X8, 128(DI)
+	MOVOU      X9, 144(DI)
+	MOVOU      X10, 160(DI)
+	MOVOU      X11, 176(DI)
+	ADDQ       $0x000000c0, SI
+	ADDQ       $0x000000c0, DI
+	SUBQ       $0x000000c0, BX
+	JMP        dec_17
 
 decdone_18:
-	CMPQ       BX, $0x00000020
-	JB         decdone_20
-	MOVOU      (SI), X0
-	MOVOU      16(SI), X1
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      192(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X15
-	MOVOU      X0, (DI)
-	MOVOU      X1, 16(DI)
-	ADDQ       $0x00000020, SI
-	ADDQ       $0x00000020, DI
-	SUBQ       $0x00000020, BX
-
-decdone_20:
-	CMPQ       BX, $0x00000010
-	JB         decdone_22
-	MOVOU      (SI), X0
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	MOVOU      192(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X15
-	MOVOU      X0, (DI)
-	ADDQ       $0x00000010, SI
-	ADDQ       $0x00000010, DI
-	SUBQ       $0x00000010, BX
-
-decdone_22:
-	RET
-
-decryptCBCAESNI_14:
-dec_23:
 	CMPQ       BX, $0x00000080
-	JB         decdone_24
+	JB         decdone_20
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
 	MOVOU      32(SI), X2
@@ -1400,157 +1481,139 @@ dec_23:
 	MOVOU      80(SI), X5
 	MOVOU      96(SI), X6
 	MOVOU      112(SI), X7
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	PXOR       X8, X4
-	PXOR       X8, X5
-	PXOR       X8, X6
-	PXOR       X8, X7
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      192(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      208(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	AESDEC     X8, X4
-	AESDEC     X8, X5
-	AESDEC     X8, X6
-	AESDEC     X8, X7
-	MOVOU      224(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
-	MOVOU      48(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X4
-	MOVOU      64(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X5
-	MOVOU      80(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X6
-	MOVOU      96(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X7
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      192(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
 	MOVOU      112(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
@@ -1563,98 +1626,87 @@ dec_23:
 	ADDQ       $0x00000080, SI
 	ADDQ       $0x00000080, DI
 	SUBQ       $0x00000080, BX
-	JMP        dec_23
 
-decdone_24:
+decdone_20:
 	CMPQ       BX, $0x00000040
-	JB         decdone_26
+	JB         decdone_22
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
 	MOVOU      32(SI), X2
 	MOVOU      48(SI), X3
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	PXOR       X8, X2
-	PXOR       X8, X3
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      192(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      208(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	AESDEC     X8, X2
-	AESDEC     X8, X3
-	MOVOU      224(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
-	MOVOU      16(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X2
-	MOVOU      32(SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X3
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      192(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
 	MOVOU      48(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
@@ -1664,60 +1716,54 @@ decdone_24:
 	ADDQ       $0x00000040, DI
 	SUBQ       $0x00000040, BX
 
-decdone_26:
+decdone_22:
 	CMPQ       BX, $0x00000020
-	JB         decdone_28
+	JB         decdone_24
 	MOVOU      (SI), X0
 	MOVOU      16(SI), X1
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	PXOR       X8, X1
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      192(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      208(AX), X8
-	AESDEC     X8, X0
-	AESDEC     X8, X1
-	MOVOU      224(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
-	MOVOU      (SI), X9
-	PXOR       X8, X9
-	AESDECLAST X9, X1
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      192(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
 	MOVOU      16(SI), X15
 	MOVOU      X0, (DI)
 	MOVOU      X1, 16(DI)
@@ -1725,49 +1771,678 @@ decdone_26:
 	ADDQ       $0x00000020, DI
 	SUBQ       $0x00000020, BX
 
-decdone_28:
+decdone_24:
 	CMPQ       BX, $0x00000010
-	JB         decdone_30
+	JB         decdone_26
 	MOVOU      (SI), X0
-	MOVOU      (AX), X8
-	PXOR       X8, X0
-	MOVOU      16(AX), X8
-	AESDEC     X8, X0
-	MOVOU      32(AX), X8
-	AESDEC     X8, X0
-	MOVOU      48(AX), X8
-	AESDEC     X8, X0
-	MOVOU      64(AX), X8
-	AESDEC     X8, X0
-	MOVOU      80(AX), X8
-	AESDEC     X8, X0
-	MOVOU      96(AX), X8
-	AESDEC     X8, X0
-	MOVOU      112(AX), X8
-	AESDEC     X8, X0
-	MOVOU      128(AX), X8
-	AESDEC     X8, X0
-	MOVOU      144(AX), X8
-	AESDEC     X8, X0
-	MOVOU      160(AX), X8
-	AESDEC     X8, X0
-	MOVOU      176(AX), X8
-	AESDEC     X8, X0
-	MOVOU      192(AX), X8
-	AESDEC     X8, X0
-	MOVOU      208(AX), X8
-	AESDEC     X8, X0
-	MOVOU      224(AX), X8
-	MOVO       X15, X9
-	PXOR       X8, X9
-	AESDECLAST X9, X0
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	MOVOU      192(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
 	MOVOU      (SI), X15
 	MOVOU      X0, (DI)
 	ADDQ       $0x00000010, SI
 	ADDQ       $0x00000010, DI
 	SUBQ       $0x00000010, BX
 
+decdone_26:
+	RET
+
+decryptCBCAESNI_14:
+dec_27:
+	CMPQ       BX, $0x000000c0
+	JB         decdone_28
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      32(SI), X2
+	MOVOU      48(SI), X3
+	MOVOU      64(SI), X4
+	MOVOU      80(SI), X5
+	MOVOU      96(SI), X6
+	MOVOU      112(SI), X7
+	MOVOU      128(SI), X8
+	MOVOU      144(SI), X9
+	MOVOU      160(SI), X10
+	MOVOU      176(SI), X11
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	PXOR       X12, X8
+	PXOR       X12, X9
+	PXOR       X12, X10
+	PXOR       X12, X11
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      192(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      208(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	AESDEC     X12, X8
+	AESDEC     X12, X9
+	AESDEC     X12, X10
+	AESDEC     X12, X11
+	MOVOU      224(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
+	MOVOU      112(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X8
+	MOVOU      128(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X9
+	MOVOU      144(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X10
+	MOVOU      160(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X11
+	MOVOU      176(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	MOVOU      X2, 32(DI)
+	MOVOU      X3, 48(DI)
+	MOVOU      X4, 64(DI)
+	MOVOU      X5, 80(DI)
+	MOVOU      X6, 96(DI)
+	MOVOU      X7, 112(DI)
+	MOVOU      X8, 128(DI)
+	MOVOU      X9, 144(DI)
+	MOVOU      X10, 160(DI)
+	MOVOU      X11, 176(DI)
+	ADDQ       $0x000000c0, SI
+	ADDQ       $0x000000c0, DI
+	SUBQ       $0x000000c0, BX
+	JMP        dec_27
+
+decdone_28:
+	CMPQ       BX, $0x00000080
+	JB         decdone_30
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      32(SI), X2
+	MOVOU      48(SI), X3
+	MOVOU      64(SI), X4
+	MOVOU      80(SI), X5
+	MOVOU      96(SI), X6
+	MOVOU      112(SI), X7
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	PXOR       X12, X4
+	PXOR       X12, X5
+	PXOR       X12, X6
+	PXOR       X12, X7
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      192(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      208(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	AESDEC     X12, X4
+	AESDEC     X12, X5
+	AESDEC     X12, X6
+	AESDEC     X12, X7
+	MOVOU      224(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X4
+	MOVOU      64(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X5
+	MOVOU      80(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X6
+	MOVOU      96(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X7
+	MOVOU      112(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	MOVOU      X2, 32(DI)
+	MOVOU      X3, 48(DI)
+	MOVOU      X4, 64(DI)
+	MOVOU      X5, 80(DI)
+	MOVOU      X6, 96(DI)
+	MOVOU      X7, 112(DI)
+	ADDQ       $0x00000080, SI
+	ADDQ       $0x00000080, DI
+	SUBQ       $0x00000080, BX
+
 decdone_30:
+	CMPQ       BX, $0x00000040
+	JB         decdone_32
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      32(SI), X2
+	MOVOU      48(SI), X3
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	PXOR       X12, X2
+	PXOR       X12, X3
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      192(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      208(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	AESDEC     X12, X2
+	AESDEC     X12, X3
+	MOVOU      224(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X2
+	MOVOU      32(SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X3
+	MOVOU      48(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	MOVOU      X2, 32(DI)
+	MOVOU      X3, 48(DI)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000040, DI
+	SUBQ       $0x00000040, BX
+
+decdone_32:
+	CMPQ       BX, $0x00000020
+	JB         decdone_34
+	MOVOU      (SI), X0
+	MOVOU      16(SI), X1
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	PXOR       X12, X1
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      192(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      208(AX), X12
+	AESDEC     X12, X0
+	AESDEC     X12, X1
+	MOVOU      224(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X13
+	PXOR       X12, X13
+	AESDECLAST X13, X1
+	MOVOU      16(SI), X15
+	MOVOU      X0, (DI)
+	MOVOU      X1, 16(DI)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000020, DI
+	SUBQ       $0x00000020, BX
+
+decdone_34:
+	CMPQ       BX, $0x00000010
+	JB         decdone_36
+	MOVOU      (SI), X0
+	MOVOU      (AX), X12
+	PXOR       X12, X0
+	MOVOU      16(AX), X12
+	AESDEC     X12, X0
+	MOVOU      32(AX), X12
+	AESDEC     X12, X0
+	MOVOU      48(AX), X12
+	AESDEC     X12, X0
+	MOVOU      64(AX), X12
+	AESDEC     X12, X0
+	MOVOU      80(AX), X12
+	AESDEC     X12, X0
+	MOVOU      96(AX), X12
+	AESDEC     X12, X0
+	MOVOU      112(AX), X12
+	AESDEC     X12, X0
+	MOVOU      128(AX), X12
+	AESDEC     X12, X0
+	MOVOU      144(AX), X12
+	AESDEC     X12, X0
+	MOVOU      160(AX), X12
+	AESDEC     X12, X0
+	MOVOU      176(AX), X12
+	AESDEC     X12, X0
+	MOVOU      192(AX), X12
+	AESDEC     X12, X0
+	MOVOU      208(AX), X12
+	AESDEC     X12, X0
+	MOVOU      224(AX), X12
+	MOVO       X15, X13
+	PXOR       X12, X13
+	AESDECLAST X13, X0
+	MOVOU      (SI), X15
+	MOVOU      X0, (DI)
+	ADDQ       $0x00000010, SI
+	ADDQ       $0x00000010, DI
+	SUBQ       $0x00000010, BX
+
+decdone_36:
 	RET
 
 // func decryptCBCVAES256(xk *byte, nr int, iv *byte, dst *byte, src *byte, n int)
@@ -1786,9 +2461,9 @@ TEXT ·decryptCBCVAES256(SB), NOSPLIT, $0-48
 	JMP     decryptCBCVAES256_14
 
 decryptCBCVAES256_10:
-dec_31:
-	CMPQ           BX, $0x00000100
-	JB             decdone_32
+dec_37:
+	CMPQ           BX, $0x00000180
+	JB             decdone_38
 	VMOVDQU        (SI), Y0
 	VMOVDQU        32(SI), Y1
 	VMOVDQU        64(SI), Y2
@@ -1797,114 +2472,303 @@ dec_31:
 	VMOVDQU        160(SI), Y5
 	VMOVDQU        192(SI), Y6
 	VMOVDQU        224(SI), Y7
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VPXOR          Y8, Y4, Y4
-	VPXOR          Y8, Y5, Y5
-	VPXOR          Y8, Y6, Y6
-	VPXOR          Y8, Y7, Y7
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 160(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
-	VPXOR          112(SI), Y8, Y9
-	VAESDECLAST    Y9, Y4, Y4
-	VPXOR          144(SI), Y8, Y9
-	VAESDECLAST    Y9, Y5, Y5
-	VPXOR          176(SI), Y8, Y9
-	VAESDECLAST    Y9, Y6, Y6
-	VPXOR          208(SI), Y8, Y9
-	VAESDECLAST    Y9, Y7, Y7
+	VMOVDQU        256(SI), Y8
+	VMOVDQU        288(SI), Y9
+	VMOVDQU        320(SI), Y10
+	VMOVDQU        352(SI), Y11
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VPXOR          Y12, Y8, Y8
+	VPXOR          Y12, Y9, Y9
+	VPXOR          Y12, Y10, Y10
+	VPXOR          Y12, Y11, Y11
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 160(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
+	VPXOR          240(SI), Y12, Y13
+	VAESDECLAST    Y13, Y8, Y8
+	VPXOR          272(SI), Y12, Y13
+	VAESDECLAST    Y13, Y9, Y9
+	VPXOR          304(SI), Y12, Y13
+	VAESDECLAST    Y13, Y10, Y10
+	VPXOR          336(SI), Y12, Y13
+	VAESDECLAST    Y13, Y11, Y11
+	VMOVDQU        368(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	VMOVDQU        Y2, 64(DI)
+	VMOVDQU        Y3, 96(DI)
+	VMOVDQU        Y4, 128(DI)
+	VMOVDQU        Y5, 160(DI)
+	VMOVDQU        Y6, 192(DI)
+	VMOVDQU        Y7, 224(DI)
+	VMOVDQU        Y8, 256(DI)
+	VMOVDQU        Y9, 288(DI)
+	VMOVDQU        Y10, 320(DI)
+	VMOVDQU        Y11, 352(DI)
+	ADDQ           $0x00000180, SI
+	ADDQ           $0x00000180, DI
+	SUBQ           $0x00000180, BX
+	JMP            dec_37
+
+decdone_38:
+	CMPQ           BX, $0x00000100
+	JB             decdone_40
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VMOVDQU        64(SI), Y2
+	VMOVDQU        96(SI), Y3
+	VMOVDQU        128(SI), Y4
+	VMOVDQU        160(SI), Y5
+	VMOVDQU        192(SI), Y6
+	VMOVDQU        224(SI), Y7
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 160(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
 	VMOVDQU        240(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -1917,432 +2781,74 @@ dec_31:
 	ADDQ           $0x00000100, SI
 	ADDQ           $0x00000100, DI
 	SUBQ           $0x00000100, BX
-	JMP            dec_31
-
-decdone_32:
-	CMPQ           BX, $0x00000080
-	JB             decdone_34
-	VMOVDQU        (SI), Y0
-	VMOVDQU        32(SI), Y1
-	VMOVDQU        64(SI), Y2
-	VMOVDQU        96(SI), Y3
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 160(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
-	VMOVDQU        112(SI), X15
-	VMOVDQU        Y0, (DI)
-	VMOVDQU        Y1, 32(DI)
-	VMOVDQU        Y2, 64(DI)
-	VMOVDQU        Y3, 96(DI)
-	ADDQ           $0x00000080, SI
-	ADDQ           $0x00000080, DI
-	SUBQ           $0x00000080, BX
-
-decdone_34:
-	CMPQ           BX, $0x00000040
-	JB             decdone_36
-	VMOVDQU        (SI), Y0
-	VMOVDQU        32(SI), Y1
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 160(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VMOVDQU        48(SI), X15
-	VMOVDQU        Y0, (DI)
-	VMOVDQU        Y1, 32(DI)
-	ADDQ           $0x00000040, SI
-	ADDQ           $0x00000040, DI
-	SUBQ           $0x00000040, BX
-
-decdone_36:
-	CMPQ           BX, $0x00000020
-	JB             decdone_38
-	VMOVDQU        (SI), Y0
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 160(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VMOVDQU        16(SI), X15
-	VMOVDQU        Y0, (DI)
-	ADDQ           $0x00000020, SI
-	ADDQ           $0x00000020, DI
-	SUBQ           $0x00000020, BX
-
-decdone_38:
-	CMPQ        BX, $0x00000010
-	JB          decdone_40
-	VMOVDQU     (SI), X0
-	VMOVDQU     (AX), X8
-	VPXOR       X8, X0, X0
-	VMOVDQU     16(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     32(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     48(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     64(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     80(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     96(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     112(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     128(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     144(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     160(AX), X8
-	VPXOR       X8, X15, X9
-	VAESDECLAST X9, X0, X0
-	VMOVDQU     (SI), X15
-	VMOVDQU     X0, (DI)
-	ADDQ        $0x00000010, SI
-	ADDQ        $0x00000010, DI
-	SUBQ        $0x00000010, BX
 
 decdone_40:
-	VZEROUPPER
-	RET
-
-decryptCBCVAES256_12:
-dec_41:
-	CMPQ           BX, $0x00000100
+	CMPQ           BX, $0x00000080
 	JB             decdone_42
 	VMOVDQU        (SI), Y0
 	VMOVDQU        32(SI), Y1
 	VMOVDQU        64(SI), Y2
 	VMOVDQU        96(SI), Y3
-	VMOVDQU        128(SI), Y4
-	VMOVDQU        160(SI), Y5
-	VMOVDQU        192(SI), Y6
-	VMOVDQU        224(SI), Y7
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VPXOR          Y8, Y4, Y4
-	VPXOR          Y8, Y5, Y5
-	VPXOR          Y8, Y6, Y6
-	VPXOR          Y8, Y7, Y7
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 192(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
-	VPXOR          112(SI), Y8, Y9
-	VAESDECLAST    Y9, Y4, Y4
-	VPXOR          144(SI), Y8, Y9
-	VAESDECLAST    Y9, Y5, Y5
-	VPXOR          176(SI), Y8, Y9
-	VAESDECLAST    Y9, Y6, Y6
-	VPXOR          208(SI), Y8, Y9
-	VAESDECLAST    Y9, Y7, Y7
-	VMOVDQU        240(SI), X15
-	VMOVDQU        Y0, (DI)
-	VMOVDQU        Y1, 32(DI)
-	VMOVDQU        Y2, 64(DI)
-	VMOVDQU        Y3, 96(DI)
-	VMOVDQU        Y4, 128(DI)
-	VMOVDQU        Y5, 160(DI)
-	VMOVDQU        Y6, 192(DI)
-	VMOVDQU        Y7, 224(DI)
-	ADDQ           $0x00000100, SI
-	ADDQ           $0x00000100, DI
-	SUBQ           $0x00000100, BX
-	JMP            dec_41
-
-decdone_42:
-	CMPQ           BX, $0x00000080
-	JB             decdone_44
-	VMOVDQU        (SI), Y0
-	VMOVDQU        32(SI), Y1
-	VMOVDQU        64(SI), Y2
-	VMOVDQU        96(SI), Y3
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 192(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 160(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
 	VMOVDQU        112(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -2352,53 +2858,47 @@ decdone_42:
 	ADDQ           $0x00000080, DI
 	SUBQ           $0x00000080, BX
 
-decdone_44:
+decdone_42:
 	CMPQ           BX, $0x00000040
-	JB             decdone_46
+	JB             decdone_44
 	VMOVDQU        (SI), Y0
 	VMOVDQU        32(SI), Y1
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 192(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 160(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
 	VMOVDQU        48(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -2406,87 +2906,294 @@ decdone_44:
 	ADDQ           $0x00000040, DI
 	SUBQ           $0x00000040, BX
 
-decdone_46:
+decdone_44:
 	CMPQ           BX, $0x00000020
-	JB             decdone_48
+	JB             decdone_46
 	VMOVDQU        (SI), Y0
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 192(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 160(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
 	VMOVDQU        16(SI), X15
 	VMOVDQU        Y0, (DI)
 	ADDQ           $0x00000020, SI
 	ADDQ           $0x00000020, DI
 	SUBQ           $0x00000020, BX
 
-decdone_48:
+decdone_46:
 	CMPQ        BX, $0x00000010
-	JB          decdone_50
+	JB          decdone_48
 	VMOVDQU     (SI), X0
-	VMOVDQU     (AX), X8
-	VPXOR       X8, X0, X0
-	VMOVDQU     16(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     32(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     48(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     64(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     80(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     96(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     112(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     128(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     144(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     160(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     176(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     192(AX), X8
-	VPXOR       X8, X15, X9
-	VAESDECLAST X9, X0, X0
+	VMOVDQU     (AX), X12
+	VPXOR       X12, X0, X0
+	VMOVDQU     16(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     32(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     48(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     64(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     80(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     96(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     112(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     128(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     144(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     160(AX), X12
+	VPXOR       X12, X15, X13
+	VAESDECLAST X13, X0, X0
 	VMOVDQU     (SI), X15
 	VMOVDQU     X0, (DI)
 	ADDQ        $0x00000010, SI
 	ADDQ        $0x00000010, DI
 	SUBQ        $0x00000010, BX
 
-decdone_50:
+decdone_48:
 	VZEROUPPER
 	RET
 
-decryptCBCVAES256_14:
-dec_51:
+decryptCBCVAES256_12:
+dec_49:
+	CMPQ           BX, $0x00000180
+	JB             decdone_50
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VMOVDQU        64(SI), Y2
+	VMOVDQU        96(SI), Y3
+	VMOVDQU        128(SI), Y4
+	VMOVDQU        160(SI), Y5
+	VMOVDQU        192(SI), Y6
+	VMOVDQU        224(SI), Y7
+	VMOVDQU        256(SI), Y8
+	VMOVDQU        288(SI), Y9
+	VMOVDQU        320(SI), Y10
+	VMOVDQU        352(SI), Y11
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VPXOR          Y12, Y8, Y8
+	VPXOR          Y12, Y9, Y9
+	VPXOR          Y12, Y10, Y10
+	VPXOR          Y12, Y11, Y11
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 192(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
+	VPXOR          240(SI), Y12, Y13
+	VAESDECLAST    Y13, Y8, Y8
+	VPXOR          272(SI), Y12, Y13
+	VAESDECLAST    Y13, Y9, Y9
+	VPXOR          304(SI), Y12, Y13
+	VAESDECLAST    Y13, Y10, Y10
+	VPXOR          336(SI), Y12, Y13
+	VAESDECLAST    Y13, Y11, Y11
+	VMOVDQU        368(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	VMOVDQU        Y2, 64(DI)
+	VMOVDQU        Y3, 96(DI)
+	VMOVDQU        Y4, 128(DI)
+	VMOVDQU        Y5, 160(DI)
+	VMOVDQU        Y6, 192(DI)
+	VMOVDQU        Y7, 224(DI)
+	VMOVDQU        Y8, 256(DI)
+	VMOVDQU        Y9, 288(DI)
+	VMOVDQU        Y10, 320(DI)
+	VMOVDQU        Y11, 352(DI)
+	ADDQ           $0x00000180, SI
+	ADDQ           $0x00000180, DI
+	SUBQ           $0x00000180, BX
+	JMP            dec_49
+
+decdone_50:
 	CMPQ           BX, $0x00000100
 	JB             decdone_52
 	VMOVDQU        (SI), Y0
@@ -2497,150 +3204,132 @@ dec_51:
 	VMOVDQU        160(SI), Y5
 	VMOVDQU        192(SI), Y6
 	VMOVDQU        224(SI), Y7
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VPXOR          Y8, Y4, Y4
-	VPXOR          Y8, Y5, Y5
-	VPXOR          Y8, Y6, Y6
-	VPXOR          Y8, Y7, Y7
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 192(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 208(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VAESDEC        Y8, Y4, Y4
-	VAESDEC        Y8, Y5, Y5
-	VAESDEC        Y8, Y6, Y6
-	VAESDEC        Y8, Y7, Y7
-	VBROADCASTI128 224(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
-	VPXOR          112(SI), Y8, Y9
-	VAESDECLAST    Y9, Y4, Y4
-	VPXOR          144(SI), Y8, Y9
-	VAESDECLAST    Y9, Y5, Y5
-	VPXOR          176(SI), Y8, Y9
-	VAESDECLAST    Y9, Y6, Y6
-	VPXOR          208(SI), Y8, Y9
-	VAESDECLAST    Y9, Y7, Y7
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 192(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
 	VMOVDQU        240(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -2653,7 +3342,6 @@ dec_51:
 	ADDQ           $0x00000100, SI
 	ADDQ           $0x00000100, DI
 	SUBQ           $0x00000100, BX
-	JMP            dec_51
 
 decdone_52:
 	CMPQ           BX, $0x00000080
@@ -2662,86 +3350,76 @@ decdone_52:
 	VMOVDQU        32(SI), Y1
 	VMOVDQU        64(SI), Y2
 	VMOVDQU        96(SI), Y3
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VPXOR          Y8, Y2, Y2
-	VPXOR          Y8, Y3, Y3
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 192(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 208(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VAESDEC        Y8, Y2, Y2
-	VAESDEC        Y8, Y3, Y3
-	VBROADCASTI128 224(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
-	VPXOR          48(SI), Y8, Y9
-	VAESDECLAST    Y9, Y2, Y2
-	VPXOR          80(SI), Y8, Y9
-	VAESDECLAST    Y9, Y3, Y3
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 192(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
 	VMOVDQU        112(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -2756,54 +3434,48 @@ decdone_54:
 	JB             decdone_56
 	VMOVDQU        (SI), Y0
 	VMOVDQU        32(SI), Y1
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VPXOR          Y8, Y1, Y1
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 192(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 208(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VAESDEC        Y8, Y1, Y1
-	VBROADCASTI128 224(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
-	VPXOR          16(SI), Y8, Y9
-	VAESDECLAST    Y9, Y1, Y1
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 192(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
 	VMOVDQU        48(SI), X15
 	VMOVDQU        Y0, (DI)
 	VMOVDQU        Y1, 32(DI)
@@ -2815,38 +3487,34 @@ decdone_56:
 	CMPQ           BX, $0x00000020
 	JB             decdone_58
 	VMOVDQU        (SI), Y0
-	VBROADCASTI128 (AX), Y8
-	VPXOR          Y8, Y0, Y0
-	VBROADCASTI128 16(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 32(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 48(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 64(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 80(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 96(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 112(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 128(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 144(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 160(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 176(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 192(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 208(AX), Y8
-	VAESDEC        Y8, Y0, Y0
-	VBROADCASTI128 224(AX), Y8
-	VINSERTI128    $0x01, (SI), Y15, Y9
-	VPXOR          Y8, Y9, Y9
-	VAESDECLAST    Y9, Y0, Y0
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 192(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
 	VMOVDQU        16(SI), X15
 	VMOVDQU        Y0, (DI)
 	ADDQ           $0x00000020, SI
@@ -2857,37 +3525,33 @@ decdone_58:
 	CMPQ        BX, $0x00000010
 	JB          decdone_60
 	VMOVDQU     (SI), X0
-	VMOVDQU     (AX), X8
-	VPXOR       X8, X0, X0
-	VMOVDQU     16(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     32(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     48(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     64(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     80(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     96(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     112(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     128(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     144(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     160(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     176(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     192(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     208(AX), X8
-	VAESDEC     X8, X0, X0
-	VMOVDQU     224(AX), X8
-	VPXOR       X8, X15, X9
-	VAESDECLAST X9, X0, X0
+	VMOVDQU     (AX), X12
+	VPXOR       X12, X0, X0
+	VMOVDQU     16(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     32(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     48(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     64(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     80(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     96(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     112(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     128(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     144(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     160(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     176(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     192(AX), X12
+	VPXOR       X12, X15, X13
+	VAESDECLAST X13, X0, X0
 	VMOVDQU     (SI), X15
 	VMOVDQU     X0, (DI)
 	ADDQ        $0x00000010, SI
@@ -2895,6 +3559,659 @@ decdone_58:
 	SUBQ        $0x00000010, BX
 
 decdone_60:
+	VZEROUPPER
+	RET
+
+decryptCBCVAES256_14:
+dec_61:
+	CMPQ           BX, $0x00000180
+	JB             decdone_62
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VMOVDQU        64(SI), Y2
+	VMOVDQU        96(SI), Y3
+	VMOVDQU        128(SI), Y4
+	VMOVDQU        160(SI), Y5
+	VMOVDQU        192(SI), Y6
+	VMOVDQU        224(SI), Y7
+	VMOVDQU        256(SI), Y8
+	VMOVDQU        288(SI), Y9
+	VMOVDQU        320(SI), Y10
+	VMOVDQU        352(SI), Y11
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VPXOR          Y12, Y8, Y8
+	VPXOR          Y12, Y9, Y9
+	VPXOR          Y12, Y10, Y10
+	VPXOR          Y12, Y11, Y11
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 192(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 208(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VAESDEC        Y12, Y8, Y8
+	VAESDEC        Y12, Y9, Y9
+	VAESDEC        Y12, Y10, Y10
+	VAESDEC        Y12, Y11, Y11
+	VBROADCASTI128 224(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
+	VPXOR          240(SI), Y12, Y13
+	VAESDECLAST    Y13, Y8, Y8
+	VPXOR          272(SI), Y12, Y13
+	VAESDECLAST    Y13, Y9, Y9
+	VPXOR          304(SI), Y12, Y13
+	VAESDECLAST    Y13, Y10, Y10
+	VPXOR          336(SI), Y12, Y13
+	VAESDECLAST    Y13, Y11, Y11
+	VMOVDQU        368(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	VMOVDQU        Y2, 64(DI)
+	VMOVDQU        Y3, 96(DI)
+	VMOVDQU        Y4, 128(DI)
+	VMOVDQU        Y5, 160(DI)
+	VMOVDQU        Y6, 192(DI)
+	VMOVDQU        Y7, 224(DI)
+	VMOVDQU        Y8, 256(DI)
+	VMOVDQU        Y9, 288(DI)
+	VMOVDQU        Y10, 320(DI)
+	VMOVDQU        Y11, 352(DI)
+	ADDQ           $0x00000180, SI
+	ADDQ           $0x00000180, DI
+	SUBQ           $0x00000180, BX
+	JMP            dec_61
+
+decdone_62:
+	CMPQ           BX, $0x00000100
+	JB             decdone_64
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VMOVDQU        64(SI), Y2
+	VMOVDQU        96(SI), Y3
+	VMOVDQU        128(SI), Y4
+	VMOVDQU        160(SI), Y5
+	VMOVDQU        192(SI), Y6
+	VMOVDQU        224(SI), Y7
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VPXOR          Y12, Y4, Y4
+	VPXOR          Y12, Y5, Y5
+	VPXOR          Y12, Y6, Y6
+	VPXOR          Y12, Y7, Y7
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 192(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 208(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VAESDEC        Y12, Y4, Y4
+	VAESDEC        Y12, Y5, Y5
+	VAESDEC        Y12, Y6, Y6
+	VAESDEC        Y12, Y7, Y7
+	VBROADCASTI128 224(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VPXOR          112(SI), Y12, Y13
+	VAESDECLAST    Y13, Y4, Y4
+	VPXOR          144(SI), Y12, Y13
+	VAESDECLAST    Y13, Y5, Y5
+	VPXOR          176(SI), Y12, Y13
+	VAESDECLAST    Y13, Y6, Y6
+	VPXOR          208(SI), Y12, Y13
+	VAESDECLAST    Y13, Y7, Y7
+	VMOVDQU        240(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	VMOVDQU        Y2, 64(DI)
+	VMOVDQU        Y3, 96(DI)
+	VMOVDQU        Y4, 128(DI)
+	VMOVDQU        Y5, 160(DI)
+	VMOVDQU        Y6, 192(DI)
+	VMOVDQU        Y7, 224(DI)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DI
+	SUBQ           $0x00000100, BX
+
+decdone_64:
+	CMPQ           BX, $0x00000080
+	JB             decdone_66
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VMOVDQU        64(SI), Y2
+	VMOVDQU        96(SI), Y3
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VPXOR          Y12, Y2, Y2
+	VPXOR          Y12, Y3, Y3
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 192(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 208(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VAESDEC        Y12, Y2, Y2
+	VAESDEC        Y12, Y3, Y3
+	VBROADCASTI128 224(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VPXOR          48(SI), Y12, Y13
+	VAESDECLAST    Y13, Y2, Y2
+	VPXOR          80(SI), Y12, Y13
+	VAESDECLAST    Y13, Y3, Y3
+	VMOVDQU        112(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	VMOVDQU        Y2, 64(DI)
+	VMOVDQU        Y3, 96(DI)
+	ADDQ           $0x00000080, SI
+	ADDQ           $0x00000080, DI
+	SUBQ           $0x00000080, BX
+
+decdone_66:
+	CMPQ           BX, $0x00000040
+	JB             decdone_68
+	VMOVDQU        (SI), Y0
+	VMOVDQU        32(SI), Y1
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VPXOR          Y12, Y1, Y1
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 192(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 208(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VAESDEC        Y12, Y1, Y1
+	VBROADCASTI128 224(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VPXOR          16(SI), Y12, Y13
+	VAESDECLAST    Y13, Y1, Y1
+	VMOVDQU        48(SI), X15
+	VMOVDQU        Y0, (DI)
+	VMOVDQU        Y1, 32(DI)
+	ADDQ           $0x00000040, SI
+	ADDQ           $0x00000040, DI
+	SUBQ           $0x00000040, BX
+
+decdone_68:
+	CMPQ           BX, $0x00000020
+	JB             decdone_70
+	VMOVDQU        (SI), Y0
+	VBROADCASTI128 (AX), Y12
+	VPXOR          Y12, Y0, Y0
+	VBROADCASTI128 16(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 32(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 48(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 64(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 80(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 96(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 112(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 128(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 144(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 160(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 176(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 192(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 208(AX), Y12
+	VAESDEC        Y12, Y0, Y0
+	VBROADCASTI128 224(AX), Y12
+	VINSERTI128    $0x01, (SI), Y15, Y13
+	VPXOR          Y12, Y13, Y13
+	VAESDECLAST    Y13, Y0, Y0
+	VMOVDQU        16(SI), X15
+	VMOVDQU        Y0, (DI)
+	ADDQ           $0x00000020, SI
+	ADDQ           $0x00000020, DI
+	SUBQ           $0x00000020, BX
+
+decdone_70:
+	CMPQ        BX, $0x00000010
+	JB          decdone_72
+	VMOVDQU     (SI), X0
+	VMOVDQU     (AX), X12
+	VPXOR       X12, X0, X0
+	VMOVDQU     16(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     32(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     48(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     64(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     80(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     96(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     112(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     128(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     144(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     160(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     176(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     192(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     208(AX), X12
+	VAESDEC     X12, X0, X0
+	VMOVDQU     224(AX), X12
+	VPXOR       X12, X15, X13
+	VAESDECLAST X13, X0, X0
+	VMOVDQU     (SI), X15
+	VMOVDQU     X0, (DI)
+	ADDQ        $0x00000010, SI
+	ADDQ        $0x00000010, DI
+	SUBQ        $0x00000010, BX
+
+decdone_72:
 	VZEROUPPER
 	RET
 
@@ -2926,9 +4243,9 @@ decryptCBCVAES512_10:
 	VBROADCASTI32X4 144(AX), Z25
 	VBROADCASTI32X4 160(AX), Z26
 
-dec_61:
-	CMPQ            BX, $0x00000200
-	JB              decdone_62
+dec_73:
+	CMPQ            BX, $0x00000300
+	JB              decdone_74
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
@@ -2937,7 +4254,185 @@ dec_61:
 	VMOVDQU64       320(SI), Z5
 	VMOVDQU64       384(SI), Z6
 	VMOVDQU64       448(SI), Z7
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VMOVDQU64       512(SI), Z8
+	VMOVDQU64       576(SI), Z9
+	VMOVDQU64       640(SI), Z10
+	VMOVDQU64       704(SI), Z11
+	VALIGNQ         $0x06, Z15, Z0, Z13
+	VPXORQ          Z16, Z0, Z0
+	VPXORQ          Z16, Z1, Z1
+	VPXORQ          Z16, Z2, Z2
+	VPXORQ          Z16, Z3, Z3
+	VPXORQ          Z16, Z4, Z4
+	VPXORQ          Z16, Z5, Z5
+	VPXORQ          Z16, Z6, Z6
+	VPXORQ          Z16, Z7, Z7
+	VPXORQ          Z16, Z8, Z8
+	VPXORQ          Z16, Z9, Z9
+	VPXORQ          Z16, Z10, Z10
+	VPXORQ          Z16, Z11, Z11
+	VAESDEC         Z17, Z0, Z0
+	VAESDEC         Z17, Z1, Z1
+	VAESDEC         Z17, Z2, Z2
+	VAESDEC         Z17, Z3, Z3
+	VAESDEC         Z17, Z4, Z4
+	VAESDEC         Z17, Z5, Z5
+	VAESDEC         Z17, Z6, Z6
+	VAESDEC         Z17, Z7, Z7
+	VAESDEC         Z17, Z8, Z8
+	VAESDEC         Z17, Z9, Z9
+	VAESDEC         Z17, Z10, Z10
+	VAESDEC         Z17, Z11, Z11
+	VAESDEC         Z18, Z0, Z0
+	VAESDEC         Z18, Z1, Z1
+	VAESDEC         Z18, Z2, Z2
+	VAESDEC         Z18, Z3, Z3
+	VAESDEC         Z18, Z4, Z4
+	VAESDEC         Z18, Z5, Z5
+	VAESDEC         Z18, Z6, Z6
+	VAESDEC         Z18, Z7, Z7
+	VAESDEC         Z18, Z8, Z8
+	VAESDEC         Z18, Z9, Z9
+	VAESDEC         Z18, Z10, Z10
+	VAESDEC         Z18, Z11, Z11
+	VAESDEC         Z19, Z0, Z0
+	VAESDEC         Z19, Z1, Z1
+	VAESDEC         Z19, Z2, Z2
+	VAESDEC         Z19, Z3, Z3
+	VAESDEC         Z19, Z4, Z4
+	VAESDEC         Z19, Z5, Z5
+	VAESDEC         Z19, Z6, Z6
+	VAESDEC         Z19, Z7, Z7
+	VAESDEC         Z19, Z8, Z8
+	VAESDEC         Z19, Z9, Z9
+	VAESDEC         Z19, Z10, Z10
+	VAESDEC         Z19, Z11, Z11
+	VAESDEC         Z20, Z0, Z0
+	VAESDEC         Z20, Z1, Z1
+	VAESDEC         Z20, Z2, Z2
+	VAESDEC         Z20, Z3, Z3
+	VAESDEC         Z20, Z4, Z4
+	VAESDEC         Z20, Z5, Z5
+	VAESDEC         Z20, Z6, Z6
+	VAESDEC         Z20, Z7, Z7
+	VAESDEC         Z20, Z8, Z8
+	VAESDEC         Z20, Z9, Z9
+	VAESDEC         Z20, Z10, Z10
+	VAESDEC         Z20, Z11, Z11
+	VAESDEC         Z21, Z0, Z0
+	VAESDEC         Z21, Z1, Z1
+	VAESDEC         Z21, Z2, Z2
+	VAESDEC         Z21, Z3, Z3
+	VAESDEC         Z21, Z4, Z4
+	VAESDEC         Z21, Z5, Z5
+	VAESDEC         Z21, Z6, Z6
+	VAESDEC         Z21, Z7, Z7
+	VAESDEC         Z21, Z8, Z8
+	VAESDEC         Z21, Z9, Z9
+	VAESDEC         Z21, Z10, Z10
+	VAESDEC         Z21, Z11, Z11
+	VAESDEC         Z22, Z0, Z0
+	VAESDEC         Z22, Z1, Z1
+	VAESDEC         Z22, Z2, Z2
+	VAESDEC         Z22, Z3, Z3
+	VAESDEC         Z22, Z4, Z4
+	VAESDEC         Z22, Z5, Z5
+	VAESDEC         Z22, Z6, Z6
+	VAESDEC         Z22, Z7, Z7
+	VAESDEC         Z22, Z8, Z8
+	VAESDEC         Z22, Z9, Z9
+	VAESDEC         Z22, Z10, Z10
+	VAESDEC         Z22, Z11, Z11
+	VAESDEC         Z23, Z0, Z0
+	VAESDEC         Z23, Z1, Z1
+	VAESDEC         Z23, Z2, Z2
+	VAESDEC         Z23, Z3, Z3
+	VAESDEC         Z23, Z4, Z4
+	VAESDEC         Z23, Z5, Z5
+	VAESDEC         Z23, Z6, Z6
+	VAESDEC         Z23, Z7, Z7
+	VAESDEC         Z23, Z8, Z8
+	VAESDEC         Z23, Z9, Z9
+	VAESDEC         Z23, Z10, Z10
+	VAESDEC         Z23, Z11, Z11
+	VAESDEC         Z24, Z0, Z0
+	VAESDEC         Z24, Z1, Z1
+	VAESDEC         Z24, Z2, Z2
+	VAESDEC         Z24, Z3, Z3
+	VAESDEC         Z24, Z4, Z4
+	VAESDEC         Z24, Z5, Z5
+	VAESDEC         Z24, Z6, Z6
+	VAESDEC         Z24, Z7, Z7
+	VAESDEC         Z24, Z8, Z8
+	VAESDEC         Z24, Z9, Z9
+	VAESDEC         Z24, Z10, Z10
+	VAESDEC         Z24, Z11, Z11
+	VAESDEC         Z25, Z0, Z0
+	VAESDEC         Z25, Z1, Z1
+	VAESDEC         Z25, Z2, Z2
+	VAESDEC         Z25, Z3, Z3
+	VAESDEC         Z25, Z4, Z4
+	VAESDEC         Z25, Z5, Z5
+	VAESDEC         Z25, Z6, Z6
+	VAESDEC         Z25, Z7, Z7
+	VAESDEC         Z25, Z8, Z8
+	VAESDEC         Z25, Z9, Z9
+	VAESDEC         Z25, Z10, Z10
+	VAESDEC         Z25, Z11, Z11
+	VPXORQ          Z26, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z26, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z26, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z26, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z26, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z26, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z26, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z26, Z14
+	VAESDECLAST     Z14, Z7, Z7
+	VPXORQ          496(SI), Z26, Z14
+	VAESDECLAST     Z14, Z8, Z8
+	VPXORQ          560(SI), Z26, Z14
+	VAESDECLAST     Z14, Z9, Z9
+	VPXORQ          624(SI), Z26, Z14
+	VAESDECLAST     Z14, Z10, Z10
+	VPXORQ          688(SI), Z26, Z14
+	VAESDECLAST     Z14, Z11, Z11
+	VBROADCASTI32X4 752(SI), Z15
+	VMOVDQU64       Z0, (DI)
+	VMOVDQU64       Z1, 64(DI)
+	VMOVDQU64       Z2, 128(DI)
+	VMOVDQU64       Z3, 192(DI)
+	VMOVDQU64       Z4, 256(DI)
+	VMOVDQU64       Z5, 320(DI)
+	VMOVDQU64       Z6, 384(DI)
+	VMOVDQU64       Z7, 448(DI)
+	VMOVDQU64       Z8, 512(DI)
+	VMOVDQU64       Z9, 576(DI)
+	VMOVDQU64       Z10, 640(DI)
+	VMOVDQU64       Z11, 704(DI)
+	ADDQ            $0x00000300, SI
+	ADDQ            $0x00000300, DI
+	SUBQ            $0x00000300, BX
+	JMP             dec_73
+
+decdone_74:
+	CMPQ            BX, $0x00000200
+	JB              decdone_76
+	VMOVDQU64       (SI), Z0
+	VMOVDQU64       64(SI), Z1
+	VMOVDQU64       128(SI), Z2
+	VMOVDQU64       192(SI), Z3
+	VMOVDQU64       256(SI), Z4
+	VMOVDQU64       320(SI), Z5
+	VMOVDQU64       384(SI), Z6
+	VMOVDQU64       448(SI), Z7
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3018,22 +4513,22 @@ dec_61:
 	VAESDEC         Z25, Z5, Z5
 	VAESDEC         Z25, Z6, Z6
 	VAESDEC         Z25, Z7, Z7
-	VPXORQ          Z26, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z26, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z26, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z26, Z10
-	VAESDECLAST     Z10, Z3, Z3
-	VPXORQ          240(SI), Z26, Z10
-	VAESDECLAST     Z10, Z4, Z4
-	VPXORQ          304(SI), Z26, Z10
-	VAESDECLAST     Z10, Z5, Z5
-	VPXORQ          368(SI), Z26, Z10
-	VAESDECLAST     Z10, Z6, Z6
-	VPXORQ          432(SI), Z26, Z10
-	VAESDECLAST     Z10, Z7, Z7
+	VPXORQ          Z26, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z26, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z26, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z26, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z26, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z26, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z26, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z26, Z14
+	VAESDECLAST     Z14, Z7, Z7
 	VBROADCASTI32X4 496(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3046,16 +4541,15 @@ dec_61:
 	ADDQ            $0x00000200, SI
 	ADDQ            $0x00000200, DI
 	SUBQ            $0x00000200, BX
-	JMP             dec_61
 
-decdone_62:
+decdone_76:
 	CMPQ            BX, $0x00000100
-	JB              decdone_64
+	JB              decdone_78
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
 	VMOVDQU64       192(SI), Z3
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3096,14 +4590,14 @@ decdone_62:
 	VAESDEC         Z25, Z1, Z1
 	VAESDEC         Z25, Z2, Z2
 	VAESDEC         Z25, Z3, Z3
-	VPXORQ          Z26, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z26, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z26, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z26, Z10
-	VAESDECLAST     Z10, Z3, Z3
+	VPXORQ          Z26, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z26, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z26, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z26, Z14
+	VAESDECLAST     Z14, Z3, Z3
 	VBROADCASTI32X4 240(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3113,12 +4607,12 @@ decdone_62:
 	ADDQ            $0x00000100, DI
 	SUBQ            $0x00000100, BX
 
-decdone_64:
+decdone_78:
 	CMPQ            BX, $0x00000080
-	JB              decdone_66
+	JB              decdone_80
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VAESDEC         Z17, Z0, Z0
@@ -3139,10 +4633,10 @@ decdone_64:
 	VAESDEC         Z24, Z1, Z1
 	VAESDEC         Z25, Z0, Z0
 	VAESDEC         Z25, Z1, Z1
-	VPXORQ          Z26, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z26, Z10
-	VAESDECLAST     Z10, Z1, Z1
+	VPXORQ          Z26, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z26, Z14
+	VAESDECLAST     Z14, Z1, Z1
 	VBROADCASTI32X4 112(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3150,11 +4644,11 @@ decdone_64:
 	ADDQ            $0x00000080, DI
 	SUBQ            $0x00000080, BX
 
-decdone_66:
+decdone_80:
 	CMPQ            BX, $0x00000040
-	JB              decdone_68
+	JB              decdone_82
 	VMOVDQU64       (SI), Z0
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VAESDEC         Z17, Z0, Z0
 	VAESDEC         Z18, Z0, Z0
@@ -3165,17 +4659,17 @@ decdone_66:
 	VAESDEC         Z23, Z0, Z0
 	VAESDEC         Z24, Z0, Z0
 	VAESDEC         Z25, Z0, Z0
-	VPXORQ          Z26, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
+	VPXORQ          Z26, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
 	VBROADCASTI32X4 48(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	ADDQ            $0x00000040, SI
 	ADDQ            $0x00000040, DI
 	SUBQ            $0x00000040, BX
 
-decdone_68:
+decdone_82:
 	CMPQ        BX, $0x00000020
-	JB          decdone_70
+	JB          decdone_84
 	VMOVDQU     (SI), X0
 	VMOVDQU     16(SI), X1
 	VPXORQ      X16, X0, X0
@@ -3198,10 +4692,10 @@ decdone_68:
 	VAESDEC     X24, X1, X1
 	VAESDEC     X25, X0, X0
 	VAESDEC     X25, X1, X1
-	VPXORQ      X26, X15, X9
-	VAESDECLAST X9, X0, X0
-	VPXORQ      (SI), X26, X9
-	VAESDECLAST X9, X1, X1
+	VPXORQ      X26, X15, X13
+	VAESDECLAST X13, X0, X0
+	VPXORQ      (SI), X26, X13
+	VAESDECLAST X13, X1, X1
 	VMOVDQU     16(SI), X15
 	VMOVDQU     X0, (DI)
 	VMOVDQU     X1, 16(DI)
@@ -3209,9 +4703,9 @@ decdone_68:
 	ADDQ        $0x00000020, DI
 	SUBQ        $0x00000020, BX
 
-decdone_70:
+decdone_84:
 	CMPQ        BX, $0x00000010
-	JB          decdone_72
+	JB          decdone_86
 	VMOVDQU     (SI), X0
 	VPXORQ      X16, X0, X0
 	VAESDEC     X17, X0, X0
@@ -3223,15 +4717,15 @@ decdone_70:
 	VAESDEC     X23, X0, X0
 	VAESDEC     X24, X0, X0
 	VAESDEC     X25, X0, X0
-	VPXORQ      X26, X15, X9
-	VAESDECLAST X9, X0, X0
+	VPXORQ      X26, X15, X13
+	VAESDECLAST X13, X0, X0
 	VMOVDQU     (SI), X15
 	VMOVDQU     X0, (DI)
 	ADDQ        $0x00000010, SI
 	ADDQ        $0x00000010, DI
 	SUBQ        $0x00000010, BX
 
-decdone_72:
+decdone_86:
 	VZEROUPPER
 	RET
 
@@ -3250,9 +4744,9 @@ decryptCBCVAES512_12:
 	VBROADCASTI32X4 176(AX), Z27
 	VBROADCASTI32X4 192(AX), Z28
 
-dec_73:
-	CMPQ            BX, $0x00000200
-	JB              decdone_74
+dec_87:
+	CMPQ            BX, $0x00000300
+	JB              decdone_88
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
@@ -3261,7 +4755,209 @@ dec_73:
 	VMOVDQU64       320(SI), Z5
 	VMOVDQU64       384(SI), Z6
 	VMOVDQU64       448(SI), Z7
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VMOVDQU64       512(SI), Z8
+	VMOVDQU64       576(SI), Z9
+	VMOVDQU64       640(SI), Z10
+	VMOVDQU64       704(SI), Z11
+	VALIGNQ         $0x06, Z15, Z0, Z13
+	VPXORQ          Z16, Z0, Z0
+	VPXORQ          Z16, Z1, Z1
+	VPXORQ          Z16, Z2, Z2
+	VPXORQ          Z16, Z3, Z3
+	VPXORQ          Z16, Z4, Z4
+	VPXORQ          Z16, Z5, Z5
+	VPXORQ          Z16, Z6, Z6
+	VPXORQ          Z16, Z7, Z7
+	VPXORQ          Z16, Z8, Z8
+	VPXORQ          Z16, Z9, Z9
+	VPXORQ          Z16, Z10, Z10
+	VPXORQ          Z16, Z11, Z11
+	VAESDEC         Z17, Z0, Z0
+	VAESDEC         Z17, Z1, Z1
+	VAESDEC         Z17, Z2, Z2
+	VAESDEC         Z17, Z3, Z3
+	VAESDEC         Z17, Z4, Z4
+	VAESDEC         Z17, Z5, Z5
+	VAESDEC         Z17, Z6, Z6
+	VAESDEC         Z17, Z7, Z7
+	VAESDEC         Z17, Z8, Z8
+	VAESDEC         Z17, Z9, Z9
+	VAESDEC         Z17, Z10, Z10
+	VAESDEC         Z17, Z11, Z11
+	VAESDEC         Z18, Z0, Z0
+	VAESDEC         Z18, Z1, Z1
+	VAESDEC         Z18, Z2, Z2
+	VAESDEC         Z18, Z3, Z3
+	VAESDEC         Z18, Z4, Z4
+	VAESDEC         Z18, Z5, Z5
+	VAESDEC         Z18, Z6, Z6
+	VAESDEC         Z18, Z7, Z7
+	VAESDEC         Z18, Z8, Z8
+	VAESDEC         Z18, Z9, Z9
+	VAESDEC         Z18, Z10, Z10
+	VAESDEC         Z18, Z11, Z11
+	VAESDEC         Z19, Z0, Z0
+	VAESDEC         Z19, Z1, Z1
+	VAESDEC         Z19, Z2, Z2
+	VAESDEC         Z19, Z3, Z3
+	VAESDEC         Z19, Z4, Z4
+	VAESDEC         Z19, Z5, Z5
+	VAESDEC         Z19, Z6, Z6
+	VAESDEC         Z19, Z7, Z7
+	VAESDEC         Z19, Z8, Z8
+	VAESDEC         Z19, Z9, Z9
+	VAESDEC         Z19, Z10, Z10
+	VAESDEC         Z19, Z11, Z11
+	VAESDEC         Z20, Z0, Z0
+	VAESDEC         Z20, Z1, Z1
+	VAESDEC         Z20, Z2, Z2
+	VAESDEC         Z20, Z3, Z3
+	VAESDEC         Z20, Z4, Z4
+	VAESDEC         Z20, Z5, Z5
+	VAESDEC         Z20, Z6, Z6
+	VAESDEC         Z20, Z7, Z7
+	VAESDEC         Z20, Z8, Z8
+	VAESDEC         Z20, Z9, Z9
+	VAESDEC         Z20, Z10, Z10
+	VAESDEC         Z20, Z11, Z11
+	VAESDEC         Z21, Z0, Z0
+	VAESDEC         Z21, Z1, Z1
+	VAESDEC         Z21, Z2, Z2
+	VAESDEC         Z21, Z3, Z3
+	VAESDEC         Z21, Z4, Z4
+	VAESDEC         Z21, Z5, Z5
+	VAESDEC         Z21, Z6, Z6
+	VAESDEC         Z21, Z7, Z7
+	VAESDEC         Z21, Z8, Z8
+	VAESDEC         Z21, Z9, Z9
+	VAESDEC         Z21, Z10, Z10
+	VAESDEC         Z21, Z11, Z11
+	VAESDEC         Z22, Z0, Z0
+	VAESDEC         Z22, Z1, Z1
+	VAESDEC         Z22, Z2, Z2
+	VAESDEC         Z22, Z3, Z3
+	VAESDEC         Z22, Z4, Z4
+	VAESDEC         Z22, Z5, Z5
+	VAESDEC         Z22, Z6, Z6
+	VAESDEC         Z22, Z7, Z7
+	VAESDEC         Z22, Z8, Z8
+	VAESDEC         Z22, Z9, Z9
+	VAESDEC         Z22, Z10, Z10
+	VAESDEC         Z22, Z11, Z11
+	VAESDEC         Z23, Z0, Z0
+	VAESDEC         Z23, Z1, Z1
+	VAESDEC         Z23, Z2, Z2
+	VAESDEC         Z23, Z3, Z3
+	VAESDEC         Z23, Z4, Z4
+	VAESDEC         Z23, Z5, Z5
+	VAESDEC         Z23, Z6, Z6
+	VAESDEC         Z23, Z7, Z7
+	VAESDEC         Z23, Z8, Z8
+	VAESDEC         Z23, Z9, Z9
+	VAESDEC         Z23, Z10, Z10
+	VAESDEC         Z23, Z11, Z11
+	VAESDEC         Z24, Z0, Z0
+	VAESDEC         Z24, Z1, Z1
+	VAESDEC         Z24, Z2, Z2
+	VAESDEC         Z24, Z3, Z3
+	VAESDEC         Z24, Z4, Z4
+	VAESDEC         Z24, Z5, Z5
+	VAESDEC         Z24, Z6, Z6
+	VAESDEC         Z24, Z7, Z7
+	VAESDEC         Z24, Z8, Z8
+	VAESDEC         Z24, Z9, Z9
+	VAESDEC         Z24, Z10, Z10
+	VAESDEC         Z24, Z11, Z11
+	VAESDEC         Z25, Z0, Z0
+	VAESDEC         Z25, Z1, Z1
+	VAESDEC         Z25, Z2, Z2
+	VAESDEC         Z25, Z3, Z3
+	VAESDEC         Z25, Z4, Z4
+	VAESDEC         Z25, Z5, Z5
+	VAESDEC         Z25, Z6, Z6
+	VAESDEC         Z25, Z7, Z7
+	VAESDEC         Z25, Z8, Z8
+	VAESDEC         Z25, Z9, Z9
+	VAESDEC         Z25, Z10, Z10
+	VAESDEC         Z25, Z11, Z11
+	VAESDEC         Z26, Z0, Z0
+	VAESDEC         Z26, Z1, Z1
+	VAESDEC         Z26, Z2, Z2
+	VAESDEC         Z26, Z3, Z3
+	VAESDEC         Z26, Z4, Z4
+	VAESDEC         Z26, Z5, Z5
+	VAESDEC         Z26, Z6, Z6
+	VAESDEC         Z26, Z7, Z7
+	VAESDEC         Z26, Z8, Z8
+	VAESDEC         Z26, Z9, Z9
+	VAESDEC         Z26, Z10, Z10
+	VAESDEC         Z26, Z11, Z11
+	VAESDEC         Z27, Z0, Z0
+	VAESDEC         Z27, Z1, Z1
+	VAESDEC         Z27, Z2, Z2
+	VAESDEC         Z27, Z3, Z3
+	VAESDEC         Z27, Z4, Z4
+	VAESDEC         Z27, Z5, Z5
+	VAESDEC         Z27, Z6, Z6
+	VAESDEC         Z27, Z7, Z7
+	VAESDEC         Z27, Z8, Z8
+	VAESDEC         Z27, Z9, Z9
+	VAESDEC         Z27, Z10, Z10
+	VAESDEC         Z27, Z11, Z11
+	VPXORQ          Z28, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z28, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z28, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z28, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z28, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z28, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z28, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z28, Z14
+	VAESDECLAST     Z14, Z7, Z7
+	VPXORQ          496(SI), Z28, Z14
+	VAESDECLAST     Z14, Z8, Z8
+	VPXORQ          560(SI), Z28, Z14
+	VAESDECLAST     Z14, Z9, Z9
+	VPXORQ          624(SI), Z28, Z14
+	VAESDECLAST     Z14, Z10, Z10
+	VPXORQ          688(SI), Z28, Z14
+	VAESDECLAST     Z14, Z11, Z11
+	VBROADCASTI32X4 752(SI), Z15
+	VMOVDQU64       Z0, (DI)
+	VMOVDQU64       Z1, 64(DI)
+	VMOVDQU64       Z2, 128(DI)
+	VMOVDQU64       Z3, 192(DI)
+	VMOVDQU64       Z4, 256(DI)
+	VMOVDQU64       Z5, 320(DI)
+	VMOVDQU64       Z6, 384(DI)
+	VMOVDQU64       Z7, 448(DI)
+	VMOVDQU64       Z8, 512(DI)
+	VMOVDQU64       Z9, 576(DI)
+	VMOVDQU64       Z10, 640(DI)
+	VMOVDQU64       Z11, 704(DI)
+	ADDQ            $0x00000300, SI
+	ADDQ            $0x00000300, DI
+	SUBQ            $0x00000300, BX
+	JMP             dec_87
+
+decdone_88:
+	CMPQ            BX, $0x00000200
+	JB              decdone_90
+	VMOVDQU64       (SI), Z0
+	VMOVDQU64       64(SI), Z1
+	VMOVDQU64       128(SI), Z2
+	VMOVDQU64       192(SI), Z3
+	VMOVDQU64       256(SI), Z4
+	VMOVDQU64       320(SI), Z5
+	VMOVDQU64       384(SI), Z6
+	VMOVDQU64       448(SI), Z7
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3358,22 +5054,22 @@ dec_73:
 	VAESDEC         Z27, Z5, Z5
 	VAESDEC         Z27, Z6, Z6
 	VAESDEC         Z27, Z7, Z7
-	VPXORQ          Z28, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z28, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z28, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z28, Z10
-	VAESDECLAST     Z10, Z3, Z3
-	VPXORQ          240(SI), Z28, Z10
-	VAESDECLAST     Z10, Z4, Z4
-	VPXORQ          304(SI), Z28, Z10
-	VAESDECLAST     Z10, Z5, Z5
-	VPXORQ          368(SI), Z28, Z10
-	VAESDECLAST     Z10, Z6, Z6
-	VPXORQ          432(SI), Z28, Z10
-	VAESDECLAST     Z10, Z7, Z7
+	VPXORQ          Z28, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z28, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z28, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z28, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z28, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z28, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z28, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z28, Z14
+	VAESDECLAST     Z14, Z7, Z7
 	VBROADCASTI32X4 496(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3386,16 +5082,15 @@ dec_73:
 	ADDQ            $0x00000200, SI
 	ADDQ            $0x00000200, DI
 	SUBQ            $0x00000200, BX
-	JMP             dec_73
 
-decdone_74:
+decdone_90:
 	CMPQ            BX, $0x00000100
-	JB              decdone_76
+	JB              decdone_92
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
 	VMOVDQU64       192(SI), Z3
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3444,14 +5139,14 @@ decdone_74:
 	VAESDEC         Z27, Z1, Z1
 	VAESDEC         Z27, Z2, Z2
 	VAESDEC         Z27, Z3, Z3
-	VPXORQ          Z28, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z28, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z28, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z28, Z10
-	VAESDECLAST     Z10, Z3, Z3
+	VPXORQ          Z28, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z28, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z28, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z28, Z14
+	VAESDECLAST     Z14, Z3, Z3
 	VBROADCASTI32X4 240(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3461,12 +5156,12 @@ decdone_74:
 	ADDQ            $0x00000100, DI
 	SUBQ            $0x00000100, BX
 
-decdone_76:
+decdone_92:
 	CMPQ            BX, $0x00000080
-	JB              decdone_78
+	JB              decdone_94
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VAESDEC         Z17, Z0, Z0
@@ -3491,10 +5186,10 @@ decdone_76:
 	VAESDEC         Z26, Z1, Z1
 	VAESDEC         Z27, Z0, Z0
 	VAESDEC         Z27, Z1, Z1
-	VPXORQ          Z28, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z28, Z10
-	VAESDECLAST     Z10, Z1, Z1
+	VPXORQ          Z28, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z28, Z14
+	VAESDECLAST     Z14, Z1, Z1
 	VBROADCASTI32X4 112(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3502,11 +5197,11 @@ decdone_76:
 	ADDQ            $0x00000080, DI
 	SUBQ            $0x00000080, BX
 
-decdone_78:
+decdone_94:
 	CMPQ            BX, $0x00000040
-	JB              decdone_80
+	JB              decdone_96
 	VMOVDQU64       (SI), Z0
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VAESDEC         Z17, Z0, Z0
 	VAESDEC         Z18, Z0, Z0
@@ -3519,17 +5214,17 @@ decdone_78:
 	VAESDEC         Z25, Z0, Z0
 	VAESDEC         Z26, Z0, Z0
 	VAESDEC         Z27, Z0, Z0
-	VPXORQ          Z28, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
+	VPXORQ          Z28, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
 	VBROADCASTI32X4 48(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	ADDQ            $0x00000040, SI
 	ADDQ            $0x00000040, DI
 	SUBQ            $0x00000040, BX
 
-decdone_80:
+decdone_96:
 	CMPQ        BX, $0x00000020
-	JB          decdone_82
+	JB          decdone_98
 	VMOVDQU     (SI), X0
 	VMOVDQU     16(SI), X1
 	VPXORQ      X16, X0, X0
@@ -3556,10 +5251,10 @@ decdone_80:
 	VAESDEC     X26, X1, X1
 	VAESDEC     X27, X0, X0
 	VAESDEC     X27, X1, X1
-	VPXORQ      X28, X15, X9
-	VAESDECLAST X9, X0, X0
-	VPXORQ      (SI), X28, X9
-	VAESDECLAST X9, X1, X1
+	VPXORQ      X28, X15, X13
+	VAESDECLAST X13, X0, X0
+	VPXORQ      (SI), X28, X13
+	VAESDECLAST X13, X1, X1
 	VMOVDQU     16(SI), X15
 	VMOVDQU     X0, (DI)
 	VMOVDQU     X1, 16(DI)
@@ -3567,9 +5262,9 @@ decdone_80:
 	ADDQ        $0x00000020, DI
 	SUBQ        $0x00000020, BX
 
-decdone_82:
+decdone_98:
 	CMPQ        BX, $0x00000010
-	JB          decdone_84
+	JB          decdone_100
 	VMOVDQU     (SI), X0
 	VPXORQ      X16, X0, X0
 	VAESDEC     X17, X0, X0
@@ -3583,15 +5278,15 @@ decdone_82:
 	VAESDEC     X25, X0, X0
 	VAESDEC     X26, X0, X0
 	VAESDEC     X27, X0, X0
-	VPXORQ      X28, X15, X9
-	VAESDECLAST X9, X0, X0
+	VPXORQ      X28, X15, X13
+	VAESDECLAST X13, X0, X0
 	VMOVDQU     (SI), X15
 	VMOVDQU     X0, (DI)
 	ADDQ        $0x00000010, SI
 	ADDQ        $0x00000010, DI
 	SUBQ        $0x00000010, BX
 
-decdone_84:
+decdone_100:
 	VZEROUPPER
 	RET
 
@@ -3612,9 +5307,9 @@ decryptCBCVAES512_14:
 	VBROADCASTI32X4 208(AX), Z29
 	VBROADCASTI32X4 224(AX), Z30
 
-dec_85:
-	CMPQ            BX, $0x00000200
-	JB              decdone_86
+dec_101:
+	CMPQ            BX, $0x00000300
+	JB              decdone_102
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
@@ -3623,7 +5318,233 @@ dec_85:
 	VMOVDQU64       320(SI), Z5
 	VMOVDQU64       384(SI), Z6
 	VMOVDQU64       448(SI), Z7
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VMOVDQU64       512(SI), Z8
+	VMOVDQU64       576(SI), Z9
+	VMOVDQU64       640(SI), Z10
+	VMOVDQU64       704(SI), Z11
+	VALIGNQ         $0x06, Z15, Z0, Z13
+	VPXORQ          Z16, Z0, Z0
+	VPXORQ          Z16, Z1, Z1
+	VPXORQ          Z16, Z2, Z2
+	VPXORQ          Z16, Z3, Z3
+	VPXORQ          Z16, Z4, Z4
+	VPXORQ          Z16, Z5, Z5
+	VPXORQ          Z16, Z6, Z6
+	VPXORQ          Z16, Z7, Z7
+	VPXORQ          Z16, Z8, Z8
+	VPXORQ          Z16, Z9, Z9
+	VPXORQ          Z16, Z10, Z10
+	VPXORQ          Z16, Z11, Z11
+	VAESDEC         Z17, Z0, Z0
+	VAESDEC         Z17, Z1, Z1
+	VAESDEC         Z17, Z2, Z2
+	VAESDEC         Z17, Z3, Z3
+	VAESDEC         Z17, Z4, Z4
+	VAESDEC         Z17, Z5, Z5
+	VAESDEC         Z17, Z6, Z6
+	VAESDEC         Z17, Z7, Z7
+	VAESDEC         Z17, Z8, Z8
+	VAESDEC         Z17, Z9, Z9
+	VAESDEC         Z17, Z10, Z10
+	VAESDEC         Z17, Z11, Z11
+	VAESDEC         Z18, Z0, Z0
+	VAESDEC         Z18, Z1, Z1
+	VAESDEC         Z18, Z2, Z2
+	VAESDEC         Z18, Z3, Z3
+	VAESDEC         Z18, Z4, Z4
+	VAESDEC         Z18, Z5, Z5
+	VAESDEC         Z18, Z6, Z6
+	VAESDEC         Z18, Z7, Z7
+	VAESDEC         Z18, Z8, Z8
+	VAESDEC         Z18, Z9, Z9
+	VAESDEC         Z18, Z10, Z10
+	VAESDEC         Z18, Z11, Z11
+	VAESDEC         Z19, Z0, Z0
+	VAESDEC         Z19, Z1, Z1
+	VAESDEC         Z19, Z2, Z2
+	VAESDEC         Z19, Z3, Z3
+	VAESDEC         Z19, Z4, Z4
+	VAESDEC         Z19, Z5, Z5
+	VAESDEC         Z19, Z6, Z6
+	VAESDEC         Z19, Z7, Z7
+	VAESDEC         Z19, Z8, Z8
+	VAESDEC         Z19, Z9, Z9
+	VAESDEC         Z19, Z10, Z10
+	VAESDEC         Z19, Z11, Z11
+	VAESDEC         Z20, Z0, Z0
+	VAESDEC         Z20, Z1, Z1
+	VAESDEC         Z20, Z2, Z2
+	VAESDEC         Z20, Z3, Z3
+	VAESDEC         Z20, Z4, Z4
+	VAESDEC         Z20, Z5, Z5
+	VAESDEC         Z20, Z6, Z6
+	VAESDEC         Z20, Z7, Z7
+	VAESDEC         Z20, Z8, Z8
+	VAESDEC         Z20, Z9, Z9
+	VAESDEC         Z20, Z10, Z10
+	VAESDEC         Z20, Z11, Z11
+	VAESDEC         Z21, Z0, Z0
+	VAESDEC         Z21, Z1, Z1
+	VAESDEC         Z21, Z2, Z2
+	VAESDEC         Z21, Z3, Z3
+	VAESDEC         Z21, Z4, Z4
+	VAESDEC         Z21, Z5, Z5
+	VAESDEC         Z21, Z6, Z6
+	VAESDEC         Z21, Z7, Z7
+	VAESDEC         Z21, Z8, Z8
+	VAESDEC         Z21, Z9, Z9
+	VAESDEC         Z21, Z10, Z10
+	VAESDEC         Z21, Z11, Z11
+	VAESDEC         Z22, Z0, Z0
+	VAESDEC         Z22, Z1, Z1
+	VAESDEC         Z22, Z2, Z2
+	VAESDEC         Z22, Z3, Z3
+	VAESDEC         Z22, Z4, Z4
+	VAESDEC         Z22, Z5, Z5
+	VAESDEC         Z22, Z6, Z6
+	VAESDEC         Z22, Z7, Z7
+	VAESDEC         Z22, Z8, Z8
+	VAESDEC         Z22, Z9, Z9
+	VAESDEC         Z22, Z10, Z10
+	VAESDEC         Z22, Z11, Z11
+	VAESDEC         Z23, Z0, Z0
+	VAESDEC         Z23, Z1, Z1
+	VAESDEC         Z23, Z2, Z2
+	VAESDEC         Z23, Z3, Z3
+	VAESDEC         Z23, Z4, Z4
+	VAESDEC         Z23, Z5, Z5
+	VAESDEC         Z23, Z6, Z6
+	VAESDEC         Z23, Z7, Z7
+	VAESDEC         Z23, Z8, Z8
+	VAESDEC         Z23, Z9, Z9
+	VAESDEC         Z23, Z10, Z10
+	VAESDEC         Z23, Z11, Z11
+	VAESDEC         Z24, Z0, Z0
+	VAESDEC         Z24, Z1, Z1
+	VAESDEC         Z24, Z2, Z2
+	VAESDEC         Z24, Z3, Z3
+	VAESDEC         Z24, Z4, Z4
+	VAESDEC         Z24, Z5, Z5
+	VAESDEC         Z24, Z6, Z6
+	VAESDEC         Z24, Z7, Z7
+	VAESDEC         Z24, Z8, Z8
+	VAESDEC         Z24, Z9, Z9
+	VAESDEC         Z24, Z10, Z10
+	VAESDEC         Z24, Z11, Z11
+	VAESDEC         Z25, Z0, Z0
+	VAESDEC         Z25, Z1, Z1
+	VAESDEC         Z25, Z2, Z2
+	VAESDEC         Z25, Z3, Z3
+	VAESDEC         Z25, Z4, Z4
+	VAESDEC         Z25, Z5, Z5
+	VAESDEC         Z25, Z6, Z6
+	VAESDEC         Z25, Z7, Z7
+	VAESDEC         Z25, Z8, Z8
+	VAESDEC         Z25, Z9, Z9
+	VAESDEC         Z25, Z10, Z10
+	VAESDEC         Z25, Z11, Z11
+	VAESDEC         Z26, Z0, Z0
+	VAESDEC         Z26, Z1, Z1
+	VAESDEC         Z26, Z2, Z2
+	VAESDEC         Z26, Z3, Z3
+	VAESDEC         Z26, Z4, Z4
+	VAESDEC         Z26, Z5, Z5
+	VAESDEC         Z26, Z6, Z6
+	VAESDEC         Z26, Z7, Z7
+	VAESDEC         Z26, Z8, Z8
+	VAESDEC         Z26, Z9, Z9
+	VAESDEC         Z26, Z10, Z10
+	VAESDEC         Z26, Z11, Z11
+	VAESDEC         Z27, Z0, Z0
+	VAESDEC         Z27, Z1, Z1
+	VAESDEC         Z27, Z2, Z2
+	VAESDEC         Z27, Z3, Z3
+	VAESDEC         Z27, Z4, Z4
+	VAESDEC         Z27, Z5, Z5
+	VAESDEC         Z27, Z6, Z6
+	VAESDEC         Z27, Z7, Z7
+	VAESDEC         Z27, Z8, Z8
+	VAESDEC         Z27, Z9, Z9
+	VAESDEC         Z27, Z10, Z10
+	VAESDEC         Z27, Z11, Z11
+	VAESDEC         Z28, Z0, Z0
+	VAESDEC         Z28, Z1, Z1
+	VAESDEC         Z28, Z2, Z2
+	VAESDEC         Z28, Z3, Z3
+	VAESDEC         Z28, Z4, Z4
+	VAESDEC         Z28, Z5, Z5
+	VAESDEC         Z28, Z6, Z6
+	VAESDEC         Z28, Z7, Z7
+	VAESDEC         Z28, Z8, Z8
+	VAESDEC         Z28, Z9, Z9
+	VAESDEC         Z28, Z10, Z10
+	VAESDEC         Z28, Z11, Z11
+	VAESDEC         Z29, Z0, Z0
+	VAESDEC         Z29, Z1, Z1
+	VAESDEC         Z29, Z2, Z2
+	VAESDEC         Z29, Z3, Z3
+	VAESDEC         Z29, Z4, Z4
+	VAESDEC         Z29, Z5, Z5
+	VAESDEC         Z29, Z6, Z6
+	VAESDEC         Z29, Z7, Z7
+	VAESDEC         Z29, Z8, Z8
+	VAESDEC         Z29, Z9, Z9
+	VAESDEC         Z29, Z10, Z10
+	VAESDEC         Z29, Z11, Z11
+	VPXORQ          Z30, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z30, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z30, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z30, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z30, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z30, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z30, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z30, Z14
+	VAESDECLAST     Z14, Z7, Z7
+	VPXORQ          496(SI), Z30, Z14
+	VAESDECLAST     Z14, Z8, Z8
+	VPXORQ          560(SI), Z30, Z14
+	VAESDECLAST     Z14, Z9, Z9
+	VPXORQ          624(SI), Z30, Z14
+	VAESDECLAST     Z14, Z10, Z10
+	VPXORQ          688(SI), Z30, Z14
+	VAESDECLAST     Z14, Z11, Z11
+	VBROADCASTI32X4 752(SI), Z15
+	VMOVDQU64       Z0, (DI)
+	VMOVDQU64       Z1, 64(DI)
+	VMOVDQU64       Z2, 128(DI)
+	VMOVDQU64       Z3, 192(DI)
+	VMOVDQU64       Z4, 256(DI)
+	VMOVDQU64       Z5, 320(DI)
+	VMOVDQU64       Z6, 384(DI)
+	VMOVDQU64       Z7, 448(DI)
+	VMOVDQU64       Z8, 512(DI)
+	VMOVDQU64       Z9, 576(DI)
+	VMOVDQU64       Z10, 640(DI)
+	VMOVDQU64       Z11, 704(DI)
+	ADDQ            $0x00000300, SI
+	ADDQ            $0x00000300, DI
+	SUBQ            $0x00000300, BX
+	JMP             dec_101
+
+decdone_102:
+	CMPQ            BX, $0x00000200
+	JB              decdone_104
+	VMOVDQU64       (SI), Z0
+	VMOVDQU64       64(SI), Z1
+	VMOVDQU64       128(SI), Z2
+	VMOVDQU64       192(SI), Z3
+	VMOVDQU64       256(SI), Z4
+	VMOVDQU64       320(SI), Z5
+	VMOVDQU64       384(SI), Z6
+	VMOVDQU64       448(SI), Z7
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3736,22 +5657,22 @@ dec_85:
 	VAESDEC         Z29, Z5, Z5
 	VAESDEC         Z29, Z6, Z6
 	VAESDEC         Z29, Z7, Z7
-	VPXORQ          Z30, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z30, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z30, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z30, Z10
-	VAESDECLAST     Z10, Z3, Z3
-	VPXORQ          240(SI), Z30, Z10
-	VAESDECLAST     Z10, Z4, Z4
-	VPXORQ          304(SI), Z30, Z10
-	VAESDECLAST     Z10, Z5, Z5
-	VPXORQ          368(SI), Z30, Z10
-	VAESDECLAST     Z10, Z6, Z6
-	VPXORQ          432(SI), Z30, Z10
-	VAESDECLAST     Z10, Z7, Z7
+	VPXORQ          Z30, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z30, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z30, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z30, Z14
+	VAESDECLAST     Z14, Z3, Z3
+	VPXORQ          240(SI), Z30, Z14
+	VAESDECLAST     Z14, Z4, Z4
+	VPXORQ          304(SI), Z30, Z14
+	VAESDECLAST     Z14, Z5, Z5
+	VPXORQ          368(SI), Z30, Z14
+	VAESDECLAST     Z14, Z6, Z6
+	VPXORQ          432(SI), Z30, Z14
+	VAESDECLAST     Z14, Z7, Z7
 	VBROADCASTI32X4 496(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3764,16 +5685,15 @@ dec_85:
 	ADDQ            $0x00000200, SI
 	ADDQ            $0x00000200, DI
 	SUBQ            $0x00000200, BX
-	JMP             dec_85
 
-decdone_86:
+decdone_104:
 	CMPQ            BX, $0x00000100
-	JB              decdone_88
+	JB              decdone_106
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
 	VMOVDQU64       128(SI), Z2
 	VMOVDQU64       192(SI), Z3
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VPXORQ          Z16, Z2, Z2
@@ -3830,14 +5750,14 @@ decdone_86:
 	VAESDEC         Z29, Z1, Z1
 	VAESDEC         Z29, Z2, Z2
 	VAESDEC         Z29, Z3, Z3
-	VPXORQ          Z30, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z30, Z10
-	VAESDECLAST     Z10, Z1, Z1
-	VPXORQ          112(SI), Z30, Z10
-	VAESDECLAST     Z10, Z2, Z2
-	VPXORQ          176(SI), Z30, Z10
-	VAESDECLAST     Z10, Z3, Z3
+	VPXORQ          Z30, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z30, Z14
+	VAESDECLAST     Z14, Z1, Z1
+	VPXORQ          112(SI), Z30, Z14
+	VAESDECLAST     Z14, Z2, Z2
+	VPXORQ          176(SI), Z30, Z14
+	VAESDECLAST     Z14, Z3, Z3
 	VBROADCASTI32X4 240(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3847,12 +5767,12 @@ decdone_86:
 	ADDQ            $0x00000100, DI
 	SUBQ            $0x00000100, BX
 
-decdone_88:
+decdone_106:
 	CMPQ            BX, $0x00000080
-	JB              decdone_90
+	JB              decdone_108
 	VMOVDQU64       (SI), Z0
 	VMOVDQU64       64(SI), Z1
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VPXORQ          Z16, Z1, Z1
 	VAESDEC         Z17, Z0, Z0
@@ -3881,10 +5801,10 @@ decdone_88:
 	VAESDEC         Z28, Z1, Z1
 	VAESDEC         Z29, Z0, Z0
 	VAESDEC         Z29, Z1, Z1
-	VPXORQ          Z30, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
-	VPXORQ          48(SI), Z30, Z10
-	VAESDECLAST     Z10, Z1, Z1
+	VPXORQ          Z30, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
+	VPXORQ          48(SI), Z30, Z14
+	VAESDECLAST     Z14, Z1, Z1
 	VBROADCASTI32X4 112(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	VMOVDQU64       Z1, 64(DI)
@@ -3892,11 +5812,11 @@ decdone_88:
 	ADDQ            $0x00000080, DI
 	SUBQ            $0x00000080, BX
 
-decdone_90:
+decdone_108:
 	CMPQ            BX, $0x00000040
-	JB              decdone_92
+	JB              decdone_110
 	VMOVDQU64       (SI), Z0
-	VALIGNQ         $0x06, Z15, Z0, Z9
+	VALIGNQ         $0x06, Z15, Z0, Z13
 	VPXORQ          Z16, Z0, Z0
 	VAESDEC         Z17, Z0, Z0
 	VAESDEC         Z18, Z0, Z0
@@ -3911,17 +5831,17 @@ decdone_90:
 	VAESDEC         Z27, Z0, Z0
 	VAESDEC         Z28, Z0, Z0
 	VAESDEC         Z29, Z0, Z0
-	VPXORQ          Z30, Z9, Z9
-	VAESDECLAST     Z9, Z0, Z0
+	VPXORQ          Z30, Z13, Z13
+	VAESDECLAST     Z13, Z0, Z0
 	VBROADCASTI32X4 48(SI), Z15
 	VMOVDQU64       Z0, (DI)
 	ADDQ            $0x00000040, SI
 	ADDQ            $0x00000040, DI
 	SUBQ            $0x00000040, BX
 
-decdone_92:
+decdone_110:
 	CMPQ        BX, $0x00000020
-	JB          decdone_94
+	JB          decdone_112
 	VMOVDQU     (SI), X0
 	VMOVDQU     16(SI), X1
 	VPXORQ      X16, X0, X0
@@ -3952,10 +5872,10 @@ decdone_92:
 	VAESDEC     X28, X1, X1
 	VAESDEC     X29, X0, X0
 	VAESDEC     X29, X1, X1
-	VPXORQ      X30, X15, X9
-	VAESDECLAST X9, X0, X0
-	VPXORQ      (SI), X30, X9
-	VAESDECLAST X9, X1, X1
+	VPXORQ      X30, X15, X13
+	VAESDECLAST X13, X0, X0
+	VPXORQ      (SI), X30, X13
+	VAESDECLAST X13, X1, X1
 	VMOVDQU     16(SI), X15
 	VMOVDQU     X0, (DI)
 	VMOVDQU     X1, 16(DI)
@@ -3963,9 +5883,9 @@ decdone_92:
 	ADDQ        $0x00000020, DI
 	SUBQ        $0x00000020, BX
 
-decdone_94:
+decdone_112:
 	CMPQ        BX, $0x00000010
-	JB          decdone_96
+	JB          decdone_114
 	VMOVDQU     (SI), X0
 	VPXORQ      X16, X0, X0
 	VAESDEC     X17, X0, X0
@@ -3981,15 +5901,15 @@ decdone_94:
 	VAESDEC     X27, X0, X0
 	VAESDEC     X28, X0, X0
 	VAESDEC     X29, X0, X0
-	VPXORQ      X30, X15, X9
-	VAESDECLAST X9, X0, X0
+	VPXORQ      X30, X15, X13
+	VAESDECLAST X13, X0, X0
 	VMOVDQU     (SI), X15
 	VMOVDQU     X0, (DI)
 	ADDQ        $0x00000010, SI
 	ADDQ        $0x00000010, DI
 	SUBQ        $0x00000010, BX
 
-decdone_96:
+decdone_114:
 	VZEROUPPER
 	RET
 
@@ -4017,9 +5937,9 @@ TEXT ·encryptBatchAESNI(SB), NOSPLIT, $0-32
 	JMP   batch14
 
 batch10:
-batchloop_97:
+batchloop_115:
 	CMPQ       SI, BX
-	JAE        batchdone_98
+	JAE        batchdone_116
 	MOVQ       (DX), R8
 	MOVOU      (R8)(SI*1), X9
 	PXOR       X10, X9
@@ -4159,9 +6079,9 @@ batchloop_97:
 	MOVQ       56(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
-	JMP        batchloop_97
+	JMP        batchloop_115
 
-batchdone_98:
+batchdone_116:
 	MOVOU X0, 128(DX)
 	MOVOU X1, 144(DX)
 	MOVOU X2, 160(DX)
@@ -4173,9 +6093,9 @@ batchdone_98:
 	RET
 
 batch12:
-batchloop_99:
+batchloop_117:
 	CMPQ       SI, BX
-	JAE        batchdone_100
+	JAE        batchdone_118
 	MOVQ       (DX), R8
 	MOVOU      (R8)(SI*1), X9
 	PXOR       X10, X9
@@ -4333,9 +6253,9 @@ batchloop_99:
 	MOVQ       56(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
-	JMP        batchloop_99
+	JMP        batchloop_117
 
-batchdone_100:
+batchdone_118:
 	MOVOU X0, 128(DX)
 	MOVOU X1, 144(DX)
 	MOVOU X2, 160(DX)
@@ -4347,9 +6267,9 @@ batchdone_100:
 	RET
 
 batch14:
-batchloop_101:
+batchloop_119:
 	CMPQ       SI, BX
-	JAE        batchdone_102
+	JAE        batchdone_120
 	MOVQ       (DX), R8
 	MOVOU      (R8)(SI*1), X9
 	PXOR       X10, X9
@@ -4525,9 +6445,9 @@ batchloop_101:
 	MOVQ       56(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
-	JMP        batchloop_101
+	JMP        batchloop_119
 
-batchdone_102:
+batchdone_120:
 	MOVOU X0, 128(DX)
 	MOVOU X1, 144(DX)
 	MOVOU X2, 160(DX)
@@ -4562,9 +6482,9 @@ TEXT ·encryptBatchVAES256(SB), NOSPLIT, $0-32
 	JMP            batchy14
 
 batchy10:
-batchyloop_103:
+batchyloop_121:
 	CMPQ           SI, BX
-	JAE            batchydone_104
+	JAE            batchydone_122
 	MOVQ           (DX), R8
 	VMOVDQU        (R8)(SI*1), X9
 	MOVQ           8(DX), R8
@@ -4736,9 +6656,9 @@ batchyloop_103:
 	MOVQ           120(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
-	JMP            batchyloop_103
+	JMP            batchyloop_121
 
-batchydone_104:
+batchydone_122:
 	VMOVDQU Y0, 128(DX)
 	VMOVDQU Y1, 160(DX)
 	VMOVDQU Y2, 192(DX)
@@ -4751,9 +6671,9 @@ batchydone_104:
 	RET
 
 batchy12:
-batchyloop_105:
+batchyloop_123:
 	CMPQ           SI, BX
-	JAE            batchydone_106
+	JAE            batchydone_124
 	MOVQ           (DX), R8
 	VMOVDQU        (R8)(SI*1), X9
 	MOVQ           8(DX), R8
@@ -4943,9 +6863,9 @@ batchyloop_105:
 	MOVQ           120(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
-	JMP            batchyloop_105
+	JMP            batchyloop_123
 
-batchydone_106:
+batchydone_124:
 	VMOVDQU Y0, 128(DX)
 	VMOVDQU Y1, 160(DX)
 	VMOVDQU Y2, 192(DX)
@@ -4958,9 +6878,9 @@ batchydone_106:
 	RET
 
 batchy14:
-batchyloop_107:
+batchyloop_125:
 	CMPQ           SI, BX
-	JAE            batchydone_108
+	JAE            batchydone_126
 	MOVQ           (DX), R8
 	VMOVDQU        (R8)(SI*1), X9
 	MOVQ           8(DX), R8
@@ -5168,9 +7088,9 @@ batchyloop_107:
 	MOVQ           120(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
-	JMP            batchyloop_107
+	JMP            batchyloop_125
 
-batchydone_108:
+batchydone_126:
 	VMOVDQU Y0, 128(DX)
 	VMOVDQU Y1, 160(DX)
 	VMOVDQU Y2, 192(DX)
@@ -5213,9 +7133,9 @@ batchz10:
 	VBROADCASTI32X4 144(AX), Z25
 	VBROADCASTI32X4 160(AX), Z26
 
-batchzloop_109:
+batchzloop_127:
 	CMPQ          SI, BX
-	JAE           batchzdone_110
+	JAE           batchzdone_128
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -5325,9 +7245,9 @@ batchzloop_109:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_109
+	JMP           batchzloop_127
 
-batchzdone_110:
+batchzdone_128:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)
@@ -5350,9 +7270,9 @@ batchz12:
 	VBROADCASTI32X4 176(AX), Z27
 	VBROADCASTI32X4 192(AX), Z28
 
-batchzloop_111:
+batchzloop_129:
 	CMPQ          SI, BX
-	JAE           batchzdone_112
+	JAE           batchzdone_130
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -5470,9 +7390,9 @@ batchzloop_111:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_111
+	JMP           batchzloop_129
 
-batchzdone_112:
+batchzdone_130:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)
@@ -5497,9 +7417,9 @@ batchz14:
 	VBROADCASTI32X4 208(AX), Z29
 	VBROADCASTI32X4 224(AX), Z30
 
-batchzloop_113:
+batchzloop_131:
 	CMPQ          SI, BX
-	JAE           batchzdone_114
+	JAE           batchzdone_132
 	MOVQ          (DX), R8
 	VMOVDQU       (R8)(SI*1), X8
 	MOVQ          8(DX), R8
@@ -5625,9 +7545,9 @@ batchzloop_113:
 	MOVQ          120(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
-	JMP           batchzloop_113
+	JMP           batchzloop_131
 
-batchzdone_114:
+batchzdone_132:
 	VMOVDQU64 Z0, 128(DX)
 	VMOVDQU64 Z1, 192(DX)
 	VMOVDQU64 Z2, 256(DX)

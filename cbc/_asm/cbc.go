@@ -261,8 +261,8 @@ func (k kind) reg(i int) VecPhysical {
 // ciphertext, which AESDECLAST takes folded into its round key
 // (AESDECLAST(x, k^p) = AESDECLAST(x, k)^p).
 //
-// Register use: data in 0..7, key in 8 (loaded per round) unless resident,
-// temporaries 9 and 10, the previous ciphertext block ("carry") in 15.
+// Register use: data in 0..11, key in 12 (loaded per round) unless resident,
+// temporaries 13 and 14, the previous ciphertext block ("carry") in 15.
 // With evex512 the round keys live in Z16..Z16+nr, broadcast once, and the
 // carry is broadcast to all four lanes of Z15.
 func decryptCBC(name string, main kind, what string) {
@@ -296,20 +296,23 @@ func decryptCBC(name string, main kind, what string) {
 				VBROADCASTI32X4(Mem{Base: xk, Disp: 16 * i}, zmm(16+i))
 			}
 		}
-		// Eight registers per iteration, then a binary decomposition of the
-		// remainder so short inputs also keep several blocks in flight.
-		d.group(main, 8, true)
+		// mainWidth registers per iteration, then a binary decomposition of
+		// the remainder so short inputs also keep several blocks in flight.
+		d.group(main, mainWidth, true)
 		switch main {
 		case sse:
+			d.group(sse, 8, false)
 			d.group(sse, 4, false)
 			d.group(sse, 2, false)
 			d.group(sse, 1, false)
 		case vex256:
+			d.group(vex256, 8, false)
 			d.group(vex256, 4, false)
 			d.group(vex256, 2, false)
 			d.group(vex256, 1, false)
 			d.group(vex128, 1, false)
 		case evex512:
+			d.group(evex512, 8, false)
 			d.group(evex512, 4, false)
 			d.group(evex512, 2, false)
 			d.group(evex512, 1, false)
@@ -322,6 +325,9 @@ func decryptCBC(name string, main kind, what string) {
 		RET()
 	}
 }
+
+// mainWidth is the number of registers decrypted per main-loop iteration.
+const mainWidth = 12
 
 type decGen struct {
 	main            kind
@@ -338,13 +344,13 @@ func (d *decGen) key(k kind, i int) Op {
 	m := Mem{Base: d.xk, Disp: 16 * i}
 	switch k {
 	case sse:
-		MOVOU(m, X8)
+		MOVOU(m, X12)
 	case vex128:
-		VMOVDQU(m, X8)
+		VMOVDQU(m, X12)
 	case vex256:
-		VBROADCASTI128(m, Y8)
+		VBROADCASTI128(m, Y12)
 	}
-	return k.reg(8)
+	return k.reg(12)
 }
 
 // group decrypts cnt registers of kind k: in a loop while that many bytes
@@ -367,8 +373,8 @@ func (d *decGen) group(k kind, cnt int, loop bool) {
 		}
 	}
 	if k == evex512 {
-		// Z9 = carry, c0, c1, c2: the previous blocks of register 0.
-		VALIGNQ(Imm(6), Z15, Z0, Z9)
+		// Z13 = carry, c0, c1, c2: the previous blocks of register 0.
+		VALIGNQ(Imm(6), Z15, Z0, Z13)
 	}
 	k0 := d.key(k, 0)
 	for i := 0; i < cnt; i++ {
@@ -394,34 +400,34 @@ func (d *decGen) group(k kind, cnt int, loop bool) {
 		switch k {
 		case sse:
 			if i == 0 {
-				MOVO(X15, X9)
+				MOVO(X15, X13)
 			} else {
-				MOVOU(src(prevOff), X9)
+				MOVOU(src(prevOff), X13)
 			}
-			PXOR(kl, X9)
-			AESDECLAST(X9, k.reg(i))
+			PXOR(kl, X13)
+			AESDECLAST(X13, k.reg(i))
 		case vex128:
 			if i == 0 {
-				d.vpxor(kl, X15, X9)
+				d.vpxor(kl, X15, X13)
 			} else {
-				d.vpxor(src(prevOff), kl, X9)
+				d.vpxor(src(prevOff), kl, X13)
 			}
-			VAESDECLAST(X9, k.reg(i), k.reg(i))
+			VAESDECLAST(X13, k.reg(i), k.reg(i))
 		case vex256:
 			if i == 0 {
-				VINSERTI128(Imm(1), src(0), Y15, Y9) // carry, c0
-				VPXOR(kl, Y9, Y9)
+				VINSERTI128(Imm(1), src(0), Y15, Y13) // carry, c0
+				VPXOR(kl, Y13, Y13)
 			} else {
-				VPXOR(src(prevOff), kl, Y9)
+				VPXOR(src(prevOff), kl, Y13)
 			}
-			VAESDECLAST(Y9, k.reg(i), k.reg(i))
+			VAESDECLAST(Y13, k.reg(i), k.reg(i))
 		case evex512:
 			if i == 0 {
-				VPXORQ(kl, Z9, Z9)
-				VAESDECLAST(Z9, Z0, Z0)
+				VPXORQ(kl, Z13, Z13)
+				VAESDECLAST(Z13, Z0, Z0)
 			} else {
-				VPXORQ(src(prevOff), kl, Z10)
-				VAESDECLAST(Z10, k.reg(i), k.reg(i))
+				VPXORQ(src(prevOff), kl, Z14)
+				VAESDECLAST(Z14, k.reg(i), k.reg(i))
 			}
 		}
 	}
