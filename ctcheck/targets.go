@@ -8,6 +8,7 @@ import (
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
+	"github.com/atrest-dev/atrest/internal/cpu"
 	"github.com/atrest-dev/atrest/internal/ctaes"
 	"github.com/atrest-dev/atrest/internal/impl"
 )
@@ -24,10 +25,10 @@ const (
 //   - cbc-open, gcm-open, secretbox-open: the provider's Open (decrypt path:
 //     padding check or tag check, block function, hash) for each
 //     implementation in impl.List, the portable one included;
-//   - aes-block: one AES-256 block decryption, bitsliced (portable) and
-//     crypto/aes;
+//   - aes-block: one AES-256 block decryption, bitsliced (portable) and,
+//     where the CPU has AES-NI, crypto/aes;
 //   - aes-keysched: AES-256 key expansion, bitsliced (portable) and
-//     crypto/aes;
+//     crypto/aes (which the constructors run on every build);
 //   - cbc-new, gcm-new, secretbox-new: the provider constructors, which
 //     expand the key for every path ("all").
 func Targets() []Target {
@@ -41,9 +42,14 @@ func Targets() []Target {
 	for _, name := range impl.List("secretbox") {
 		ts = append(ts, SecretboxOpen("secretbox", name, newSecretboxOpener))
 	}
+	ts = append(ts, aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }))
+	if cpu.X86.HasAES {
+		// crypto/aes is the stdlib path's block function only where it runs
+		// on AES-NI; elsewhere (and under purego) it is table-based and no
+		// atrest decrypt path calls it.
+		ts = append(ts, aesBlock("crypto-aes", aes.NewCipher))
+	}
 	ts = append(ts,
-		aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }),
-		aesBlock("crypto-aes", aes.NewCipher),
 		aesKeySched("portable", func(k []byte) error { var c ctaes.Cipher; return c.Init(k) }),
 		aesKeySched("crypto-aes", func(k []byte) error { _, err := aes.NewCipher(k); return err }),
 		constructor("cbc-new", func(k []byte) error { _, err := cbc.New(k); return err }),
