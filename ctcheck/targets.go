@@ -5,6 +5,8 @@ import (
 	"crypto/cipher"
 	"errors"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
@@ -13,11 +15,12 @@ import (
 	"github.com/atrest-dev/atrest/internal/impl"
 )
 
-// The inputs of the Open targets: a value of plainLen bytes stored under
-// etcdKey, the shape of a small Secret.
+// The inputs of the Open targets: a value of DefaultSize bytes (the shape of
+// a small Secret; Sized makes larger ones, which reach the bulk loops of the
+// hardware paths) stored under etcdKey.
 const (
-	plainLen = 64
-	etcdKey  = "/registry/secrets/default/s1"
+	DefaultSize = 64
+	etcdKey     = "/registry/secrets/default/s1"
 )
 
 // Targets returns atrest's targets on this CPU, in a stable order:
@@ -31,16 +34,35 @@ const (
 //     crypto/aes (which the constructors run on every build);
 //   - cbc-new, gcm-new, secretbox-new: the provider constructors, which
 //     expand the key for every path ("all").
-func Targets() []Target {
+func Targets() []Target { return targets(DefaultSize) }
+
+// Sized returns the Open targets (cbc-open, gcm-open, secretbox-open) of
+// every implementation for plaintexts of size bytes, a multiple of 16 of at
+// least 32, named "<name>@<size>". It panics on another size.
+func Sized(size int) []Target {
+	if size < 32 || size%16 != 0 {
+		panic("ctcheck: Sized needs a multiple of 16 of at least 32")
+	}
+	var ts []Target
+	for _, t := range targets(size) {
+		if strings.HasSuffix(t.Name, "-open") {
+			t.Name += "@" + strconv.Itoa(size)
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+func targets(size int) []Target {
 	var ts []Target
 	for _, name := range impl.List("cbc") {
-		ts = append(ts, CBCOpen("cbc", name, newCBCOpener))
+		ts = append(ts, cbcOpen("cbc", name, size, newCBCOpener))
 	}
 	for _, name := range impl.List("gcm") {
-		ts = append(ts, GCMOpen("gcm", name, newGCMOpener))
+		ts = append(ts, tagTarget("gcm-open", "gcm", name, size, newGCMOpener))
 	}
 	for _, name := range impl.List("secretbox") {
-		ts = append(ts, SecretboxOpen("secretbox", name, newSecretboxOpener))
+		ts = append(ts, tagTarget("secretbox-open", "secretbox", name, size, newSecretboxOpener))
 	}
 	ts = append(ts, aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }))
 	if cpu.X86.HasAES {
@@ -99,13 +121,17 @@ func newSecretboxOpener(key []byte) (Opener, func(pt, ad []byte) ([]byte, error)
 
 var errNoLeakClass = errors.New("opened a payload that must fail")
 
-// CBCOpen is the aescbc Open target: class 0 is one fixed payload whose
-// plaintext ends in 15 correct bytes of 16-byte padding and one wrong byte
+// CBCOpen is the aescbc Open target for DefaultSize plaintexts: class 0
+// is one fixed payload whose plaintext ends in 15 correct bytes of 16-byte padding and one wrong byte
 // just before the last (a check that exits at the first wrong byte takes
 // long); class 1 is random payloads conditioned on bad padding (a check that
 // exits early mostly takes short). Both classes fail with the same error.
 // pkg and implName are passed to impl.Select ("" for none).
 func CBCOpen(pkg, implName string, newOpener NewOpener) Target {
+	return cbcOpen(pkg, implName, DefaultSize, newOpener)
+}
+
+func cbcOpen(pkg, implName string, plainLen int, newOpener NewOpener) Target {
 	return Target{
 		Name: "cbc-open", Impl: implName, Pkg: pkg,
 		Classes: "fixed payload, bad padding caught at byte 15 of 16 vs random payloads with bad padding",
@@ -171,15 +197,15 @@ func validPadding(b []byte) bool {
 // (ciphertext and tag random: the tag is wrong in its first byte with
 // probability 255/256). Both classes fail authentication.
 func GCMOpen(pkg, implName string, newOpener NewOpener) Target {
-	return tagTarget("gcm-open", pkg, implName, newOpener)
+	return tagTarget("gcm-open", pkg, implName, DefaultSize, newOpener)
 }
 
 // SecretboxOpen is GCMOpen for secretbox, whose tag precedes the ciphertext.
 func SecretboxOpen(pkg, implName string, newOpener NewOpener) Target {
-	return tagTarget("secretbox-open", pkg, implName, newOpener)
+	return tagTarget("secretbox-open", pkg, implName, DefaultSize, newOpener)
 }
 
-func tagTarget(name, pkg, implName string, newOpener NewOpener) Target {
+func tagTarget(name, pkg, implName string, plainLen int, newOpener NewOpener) Target {
 	return Target{
 		Name: name, Impl: implName, Pkg: pkg,
 		Classes: "fixed payload, tag wrong in its last byte vs random payloads",

@@ -43,6 +43,7 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 	list := fs.Bool("list", false, "list the targets and exit")
 	quiet := fs.Bool("q", false, "no progress on standard error")
 	seed := fs.Uint64("seed", 0, "seed of the class and input generator (0: random)")
+	size := fs.Int("size", ctcheck.DefaultSize, "plaintext `bytes` of the Open targets; another size than the default\nselects only the Open targets, named <name>@<size> (a multiple of 16, at least 32)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,14 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 	default:
 		return fmt.Errorf("%w: -evict must be false, true or both", errUsage)
 	}
-	sel, err := selectTargets(ctcheck.Targets(), *targets)
+	all := ctcheck.Targets()
+	if *size != ctcheck.DefaultSize {
+		if *size < 32 || *size%16 != 0 {
+			return fmt.Errorf("%w: -size must be a multiple of 16 of at least 32", errUsage)
+		}
+		all = ctcheck.Sized(*size)
+	}
+	sel, err := selectTargets(all, *targets)
 	if err != nil {
 		return err
 	}

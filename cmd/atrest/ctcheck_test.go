@@ -30,6 +30,10 @@ func TestCtcheckList(t *testing.T) {
 	if code != 0 || strings.Contains(out, "cbc-open") || !strings.Contains(out, "gcm-open/portable") {
 		t.Fatalf("-target gcm-open: exit %d\n%s", code, out)
 	}
+	code, out, _ = runArgs("ctcheck", "-list", "-size", "4096")
+	if code != 0 || !strings.Contains(out, "cbc-open@4096/portable") || strings.Contains(out, "aes-block") {
+		t.Fatalf("-size 4096: exit %d\n%s", code, out)
+	}
 }
 
 func TestCtcheckUsage(t *testing.T) {
@@ -40,6 +44,7 @@ func TestCtcheckUsage(t *testing.T) {
 		{"ctcheck", "-target", "[bad"},
 		{"ctcheck", "extra"},
 		{"ctcheck", "-nosuchflag"},
+		{"ctcheck", "-size", "40"},
 	} {
 		if code, _, _ := runArgs(args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
