@@ -14,27 +14,10 @@ func init() {
 }
 
 func runDecrypt(ctx context.Context, args []string, sio stdio) error {
-	var v valueFlags
-	fs := newFlags(sio, "decrypt", "--config FILE --key /registry/... [--resource R] < stored > plaintext")
-	v.register(fs, true)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: %w", errUsage, errNoArgs)
-	}
-	if v.etcdKey == "" {
-		return fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
-	}
-	ch, err := v.chain()
+	ch, ad, stored, err := setupKeyed(sio, "decrypt", "--config FILE --key /registry/... [--resource R] < stored > plaintext", args)
 	if err != nil {
 		return err
 	}
-	stored, err := readInput(sio.in, v.maxBytes)
-	if err != nil {
-		return err
-	}
-	ad := []byte(v.etcdKey)
 	pt, stale, err := ch.Decrypt(nil, stored, ad)
 	if err != nil && etcdctlNewline(stored) {
 		// etcdctl get --print-value-only ends the value with a newline.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 )
 
 func init() {
@@ -14,27 +13,11 @@ func init() {
 }
 
 func runEncrypt(ctx context.Context, args []string, sio stdio) error {
-	var v valueFlags
-	fs := newFlags(sio, "encrypt", "--config FILE --key /registry/... [--resource R] < plaintext > stored")
-	v.register(fs, true)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: %w", errUsage, errNoArgs)
-	}
-	if v.etcdKey == "" {
-		return fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
-	}
-	ch, err := v.chain()
+	ch, ad, pt, err := setupKeyed(sio, "encrypt", "--config FILE --key /registry/... [--resource R] < plaintext > stored", args)
 	if err != nil {
 		return err
 	}
-	pt, err := readInput(sio.in, v.maxBytes)
-	if err != nil {
-		return err
-	}
-	out, err := ch.Encrypt(nil, pt, []byte(v.etcdKey))
+	out, err := ch.Encrypt(nil, pt, ad)
 	clear(pt)
 	if err != nil {
 		return err

@@ -83,3 +83,28 @@ func etcdctlNewline(data []byte) bool {
 }
 
 var errNoArgs = errors.New("takes no arguments: the value is read from standard input")
+
+// setupKeyed parses the flags of encrypt and decrypt, which need a
+// configuration and the etcd key, and returns the chain, the etcd key and
+// standard input.
+func setupKeyed(sio stdio, name, usage string, args []string) (ch *envelope.Chain, etcdKey, input []byte, err error) {
+	var v valueFlags
+	fs := newFlags(sio, name, usage)
+	v.register(fs, true)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, nil, nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, nil, fmt.Errorf("%w: %w", errUsage, errNoArgs)
+	}
+	if v.etcdKey == "" {
+		return nil, nil, nil, fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
+	}
+	if ch, err = v.chain(); err != nil {
+		return nil, nil, nil, err
+	}
+	if input, err = readInput(sio.in, v.maxBytes); err != nil {
+		return nil, nil, nil, err
+	}
+	return ch, []byte(v.etcdKey), input, nil
+}
