@@ -45,8 +45,14 @@ func TestMain(m *testing.M) {
 	if benchRE == "" {
 		os.Exit(m.Run())
 	}
+	round, rounds := 1, 1
+	if n, _ := fmt.Sscanf(*flagRound, "%d/%d", &round, &rounds); n != 2 || round < 1 || rounds < round {
+		round, rounds = 1, 1
+	}
 	if err := probeCounters(); err != nil {
-		fmt.Fprintf(os.Stderr, "perf counters unavailable: %v; reporting time only\n", err)
+		if round == 1 { // one line per run, not per round
+			fmt.Fprintf(os.Stderr, "perf counters unavailable: %v; reporting time only\n", err)
+		}
 	} else {
 		countersOK = true
 	}
@@ -54,12 +60,9 @@ func TestMain(m *testing.M) {
 
 	done := func() {}
 	if *flagProgress {
-		count, round, rounds := 1, 1, 1
+		count := 1
 		if f := flag.Lookup("test.count"); f != nil {
 			fmt.Sscan(f.Value.String(), &count)
-		}
-		if n, _ := fmt.Sscanf(*flagRound, "%d/%d", &round, &rounds); n != 2 || round < 1 || rounds < round {
-			round, rounds = 1, 1
 		}
 		per := len(selected(matrix(), benchRE, flag.Lookup("test.skip").Value.String())) * count
 		done = watchProgress((round-1)*per, rounds*per)

@@ -3,6 +3,9 @@
 package bench
 
 import (
+	"errors"
+	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/aclements/go-perfevent/events"
@@ -20,8 +23,11 @@ type counters struct {
 // and instructions, and if not why.
 func probeCounters() error {
 	c, err := perf.OpenCounter(perf.TargetThisGoroutine, events.EventCPUCycles, events.EventInstructions)
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EOPNOTSUPP) {
+		return fmt.Errorf("perf_event_open(cpu-cycles, instructions): %w (no hardware PMU exposed to this kernel, as in most VMs)", err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("perf_event_open(cpu-cycles, instructions): %w", err)
 	}
 	c.Close()
 	return nil
