@@ -20,10 +20,12 @@ const maxLanes = 16
 // a new slice, exactly as len(plaintexts) calls to Seal in index order would,
 // reading the IVs from the random source in that order.
 //
-// CBC encryption of one value is a serial chain; SealBatch runs up to 16
-// values' chains interleaved (8 with AES-NI, 16 with VAES), each lane
-// with its own IV and length, so a batch costs about as much as its longest
-// member rather than the sum. Without a hardware path it seals one by one.
+// CBC encryption of one value is a serial chain of AES latencies; SealBatch
+// runs several values' chains interleaved in lanes (8 with AES-NI, 16 with
+// VAES), each lane with its own IV and length, refilling a lane from the
+// remaining values as soon as its value is done, so a lane-full of values
+// costs about as much as the longest of them. Without a hardware path it
+// seals one value after another.
 //
 // plaintexts[i] may overlap dsts[i]'s spare capacity as in Seal, but must not
 // overlap the spare capacity of any other dst, and the dsts' spare
@@ -46,78 +48,105 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, n)
+	lanes := batchLanesAvailable()
 	for i, pt := range plaintexts {
 		var dst []byte
 		if dsts != nil {
 			dst = dsts[i]
 		}
 		ret, o := alias.SliceForAppend(dst, SealedLen(len(pt)))
+		out[i] = ret
+		// With the multi-lane kernels the whole blocks of pt are read in place
+		// (unless pt overlaps the output); only the tail is copied and padded.
+		full := fullBlocks(lanes, pt, o)
 		body := o[BlockSize:]
-		copy(body, pt) // first: pt may lie where the IV goes
+		copy(body[full:], pt[full:]) // first: pt may lie where the IV goes
 		pad := len(body) - len(pt)
 		for j := len(pt); j < len(body); j++ {
 			body[j] = byte(pad)
 		}
 		copy(o, ivs[i*BlockSize:(i+1)*BlockSize])
-		out[i] = ret
 	}
 	clear(ivs)
-	payload := func(i int) []byte { return out[i][len(out[i])-SealedLen(len(plaintexts[i])):] }
-	lanes := batchLanesAvailable()
 	if lanes == 0 {
-		for i := range out {
-			o := payload(i)
+		for i, pt := range plaintexts {
+			o := out[i][len(out[i])-SealedLen(len(pt)):]
 			c.encrypt(o[:BlockSize], o[BlockSize:])
 		}
 		return out, nil
 	}
-	c.encryptLanes(lanes, n, payload)
+	c.encryptLanes(lanes, out, plaintexts)
 	return out, nil
 }
 
-// batchLanes is the multi-lane kernels' argument; the generator in _asm
-// hard-codes this layout (16 pointers, then 16 chaining values).
-type batchLanes struct {
-	ptr [maxLanes]*byte
-	iv  [maxLanes][BlockSize]byte
+// fullBlocks returns how many leading bytes of pt the multi-lane kernel reads
+// in place rather than from a copy in the payload o: its whole blocks, or
+// none if there is no kernel or pt overlaps o.
+func fullBlocks(lanes int, pt, o []byte) int {
+	if lanes == 0 || alias.AnyOverlap(pt, o) {
+		return 0
+	}
+	return len(pt) &^ (BlockSize - 1)
 }
 
-// encryptLanes CBC-encrypts payload(0..n-1), each IV || padded body, in place
-// with the multi-lane kernel of the given width. Each round the free lanes take the next payloads,
-// lanes still free copy a live lane (the kernel loads all lanes before it
-// stores any, so two lanes may encrypt the same blocks to the same bytes),
-// and the kernel runs for as many blocks as the shortest live lane has left.
-func (c *Cipher) encryptLanes(lanes, n int, payload func(int) []byte) {
+// batchLanes is the multi-lane kernels' argument; the generator in _asm
+// hard-codes this layout (16 source pointers, 16 destination pointers, then
+// 16 chaining values).
+type batchLanes struct {
+	src, dst [maxLanes]*byte
+	iv       [maxLanes][BlockSize]byte
+}
+
+// encryptLanes CBC-encrypts the payloads that SealBatch prepared, each
+// out[i]'s last SealedLen(len(plaintexts[i])) bytes: IV || body, where the
+// body's first fullBlocks bytes are still to be read from plaintexts[i] and
+// the rest (tail and padding) is in place.
+//
+// Each round the free lanes take the next values, lanes still free copy a
+// live lane (the kernels load all lanes before they store any, so two lanes
+// may encrypt the same blocks to the same bytes), and the kernel runs for as
+// many blocks as the shortest live lane has left in its current segment
+// (plaintext in place, or the payload's own tail).
+func (c *Cipher) encryptLanes(lanes int, out, plaintexts [][]byte) {
 	var st batchLanes
-	var job [maxLanes]int // payload index, or -1 for a free lane
-	var off [maxLanes]int // offset of the next block to encrypt
+	var job [maxLanes]int // value index, or -1 for a free lane
+	var off [maxLanes]int // offset in the body of the next block to encrypt
 	for l := range job {
 		job[l] = -1
 	}
+	payload := func(i int) []byte { return out[i][len(out[i])-SealedLen(len(plaintexts[i])):] }
 	next := 0
 	for {
 		live, step := -1, 0
 		for l := 0; l < lanes; l++ {
-			if job[l] < 0 && next < n {
-				job[l], off[l] = next, BlockSize
+			if job[l] < 0 && next < len(out) {
+				job[l], off[l] = next, 0
 				copy(st.iv[l][:], payload(next)[:BlockSize])
 				next++
 			}
-			if job[l] >= 0 {
-				p := payload(job[l])
-				st.ptr[l] = &p[off[l]]
-				if left := (len(p) - off[l]) / BlockSize; live < 0 || left < step {
-					step = left
-				}
-				live = l
+			if job[l] < 0 {
+				continue
 			}
+			pt, o := plaintexts[job[l]], payload(job[l])
+			body := o[BlockSize:]
+			full, left := fullBlocks(lanes, pt, o), 0
+			if off[l] < full {
+				st.src[l], left = &pt[off[l]], full-off[l]
+			} else {
+				st.src[l], left = &body[off[l]], len(body)-off[l]
+			}
+			st.dst[l] = &body[off[l]]
+			if live < 0 || left/BlockSize < step {
+				step = left / BlockSize
+			}
+			live = l
 		}
 		if live < 0 {
 			break
 		}
 		for l := 0; l < lanes; l++ {
 			if job[l] < 0 {
-				st.ptr[l], st.iv[l] = st.ptr[live], st.iv[live]
+				st.src[l], st.dst[l], st.iv[l] = st.src[live], st.dst[live], st.iv[live]
 			}
 		}
 		encryptBatch(&c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
@@ -126,7 +155,7 @@ func (c *Cipher) encryptLanes(lanes, n int, payload func(int) []byte) {
 				continue
 			}
 			off[l] += step * BlockSize
-			if off[l] == len(payload(job[l])) {
+			if off[l] == len(payload(job[l]))-BlockSize {
 				job[l] = -1
 			}
 		}

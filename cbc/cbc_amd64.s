@@ -5922,14 +5922,14 @@ TEXT ·encryptBatchAESNI(SB), NOSPLIT, $0-32
 	MOVQ  nblocks+24(FP), BX
 	SHLQ  $0x04, BX
 	XORQ  SI, SI
-	MOVOU 128(DX), X0
-	MOVOU 144(DX), X1
-	MOVOU 160(DX), X2
-	MOVOU 176(DX), X3
-	MOVOU 192(DX), X4
-	MOVOU 208(DX), X5
-	MOVOU 224(DX), X6
-	MOVOU 240(DX), X7
+	MOVOU 256(DX), X0
+	MOVOU 272(DX), X1
+	MOVOU 288(DX), X2
+	MOVOU 304(DX), X3
+	MOVOU 320(DX), X4
+	MOVOU 336(DX), X5
+	MOVOU 352(DX), X6
+	MOVOU 368(DX), X7
 	MOVOU (AX), X10
 	CMPQ  CX, $0x0c
 	JB    batch10
@@ -6062,34 +6062,34 @@ batchloop_115:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       (DX), R8
+	MOVQ       128(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       8(DX), R8
+	MOVQ       136(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       16(DX), R8
+	MOVQ       144(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       24(DX), R8
+	MOVQ       152(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       32(DX), R8
+	MOVQ       160(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       40(DX), R8
+	MOVQ       168(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       48(DX), R8
+	MOVQ       176(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       56(DX), R8
+	MOVQ       184(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_115
 
 batchdone_116:
-	MOVOU X0, 128(DX)
-	MOVOU X1, 144(DX)
-	MOVOU X2, 160(DX)
-	MOVOU X3, 176(DX)
-	MOVOU X4, 192(DX)
-	MOVOU X5, 208(DX)
-	MOVOU X6, 224(DX)
-	MOVOU X7, 240(DX)
+	MOVOU X0, 256(DX)
+	MOVOU X1, 272(DX)
+	MOVOU X2, 288(DX)
+	MOVOU X3, 304(DX)
+	MOVOU X4, 320(DX)
+	MOVOU X5, 336(DX)
+	MOVOU X6, 352(DX)
+	MOVOU X7, 368(DX)
 	RET
 
 batch12:
@@ -6236,34 +6236,34 @@ batchloop_117:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       (DX), R8
+	MOVQ       128(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       8(DX), R8
+	MOVQ       136(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       16(DX), R8
+	MOVQ       144(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       24(DX), R8
+	MOVQ       152(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       32(DX), R8
+	MOVQ       160(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       40(DX), R8
+	MOVQ       168(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       48(DX), R8
+	MOVQ       176(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       56(DX), R8
+	MOVQ       184(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_117
 
 batchdone_118:
-	MOVOU X0, 128(DX)
-	MOVOU X1, 144(DX)
-	MOVOU X2, 160(DX)
-	MOVOU X3, 176(DX)
-	MOVOU X4, 192(DX)
-	MOVOU X5, 208(DX)
-	MOVOU X6, 224(DX)
-	MOVOU X7, 240(DX)
+	MOVOU X0, 256(DX)
+	MOVOU X1, 272(DX)
+	MOVOU X2, 288(DX)
+	MOVOU X3, 304(DX)
+	MOVOU X4, 320(DX)
+	MOVOU X5, 336(DX)
+	MOVOU X6, 352(DX)
+	MOVOU X7, 368(DX)
 	RET
 
 batch14:
@@ -6428,34 +6428,34 @@ batchloop_119:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       (DX), R8
+	MOVQ       128(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       8(DX), R8
+	MOVQ       136(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       16(DX), R8
+	MOVQ       144(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       24(DX), R8
+	MOVQ       152(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       32(DX), R8
+	MOVQ       160(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       40(DX), R8
+	MOVQ       168(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       48(DX), R8
+	MOVQ       176(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       56(DX), R8
+	MOVQ       184(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_119
 
 batchdone_120:
-	MOVOU X0, 128(DX)
-	MOVOU X1, 144(DX)
-	MOVOU X2, 160(DX)
-	MOVOU X3, 176(DX)
-	MOVOU X4, 192(DX)
-	MOVOU X5, 208(DX)
-	MOVOU X6, 224(DX)
-	MOVOU X7, 240(DX)
+	MOVOU X0, 256(DX)
+	MOVOU X1, 272(DX)
+	MOVOU X2, 288(DX)
+	MOVOU X3, 304(DX)
+	MOVOU X4, 320(DX)
+	MOVOU X5, 336(DX)
+	MOVOU X6, 352(DX)
+	MOVOU X7, 368(DX)
 	RET
 
 // func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
@@ -6467,14 +6467,14 @@ TEXT ·encryptBatchVAES256(SB), NOSPLIT, $0-32
 	MOVQ           nblocks+24(FP), BX
 	SHLQ           $0x04, BX
 	XORQ           SI, SI
-	VMOVDQU        128(DX), Y0
-	VMOVDQU        160(DX), Y1
-	VMOVDQU        192(DX), Y2
-	VMOVDQU        224(DX), Y3
-	VMOVDQU        256(DX), Y4
-	VMOVDQU        288(DX), Y5
-	VMOVDQU        320(DX), Y6
-	VMOVDQU        352(DX), Y7
+	VMOVDQU        256(DX), Y0
+	VMOVDQU        288(DX), Y1
+	VMOVDQU        320(DX), Y2
+	VMOVDQU        352(DX), Y3
+	VMOVDQU        384(DX), Y4
+	VMOVDQU        416(DX), Y5
+	VMOVDQU        448(DX), Y6
+	VMOVDQU        480(DX), Y7
 	VBROADCASTI128 (AX), Y10
 	CMPQ           CX, $0x0c
 	JB             batchy10
@@ -6623,50 +6623,50 @@ batchyloop_121:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           (DX), R8
+	MOVQ           128(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           8(DX), R8
+	MOVQ           136(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           16(DX), R8
+	MOVQ           144(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           24(DX), R8
+	MOVQ           152(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           32(DX), R8
+	MOVQ           160(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           40(DX), R8
+	MOVQ           168(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           48(DX), R8
+	MOVQ           176(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           56(DX), R8
+	MOVQ           184(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           64(DX), R8
+	MOVQ           192(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           72(DX), R8
+	MOVQ           200(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           80(DX), R8
+	MOVQ           208(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           88(DX), R8
+	MOVQ           216(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           96(DX), R8
+	MOVQ           224(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           104(DX), R8
+	MOVQ           232(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           112(DX), R8
+	MOVQ           240(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           120(DX), R8
+	MOVQ           248(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_121
 
 batchydone_122:
-	VMOVDQU Y0, 128(DX)
-	VMOVDQU Y1, 160(DX)
-	VMOVDQU Y2, 192(DX)
-	VMOVDQU Y3, 224(DX)
-	VMOVDQU Y4, 256(DX)
-	VMOVDQU Y5, 288(DX)
-	VMOVDQU Y6, 320(DX)
-	VMOVDQU Y7, 352(DX)
+	VMOVDQU Y0, 256(DX)
+	VMOVDQU Y1, 288(DX)
+	VMOVDQU Y2, 320(DX)
+	VMOVDQU Y3, 352(DX)
+	VMOVDQU Y4, 384(DX)
+	VMOVDQU Y5, 416(DX)
+	VMOVDQU Y6, 448(DX)
+	VMOVDQU Y7, 480(DX)
 	VZEROUPPER
 	RET
 
@@ -6830,50 +6830,50 @@ batchyloop_123:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           (DX), R8
+	MOVQ           128(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           8(DX), R8
+	MOVQ           136(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           16(DX), R8
+	MOVQ           144(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           24(DX), R8
+	MOVQ           152(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           32(DX), R8
+	MOVQ           160(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           40(DX), R8
+	MOVQ           168(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           48(DX), R8
+	MOVQ           176(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           56(DX), R8
+	MOVQ           184(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           64(DX), R8
+	MOVQ           192(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           72(DX), R8
+	MOVQ           200(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           80(DX), R8
+	MOVQ           208(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           88(DX), R8
+	MOVQ           216(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           96(DX), R8
+	MOVQ           224(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           104(DX), R8
+	MOVQ           232(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           112(DX), R8
+	MOVQ           240(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           120(DX), R8
+	MOVQ           248(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_123
 
 batchydone_124:
-	VMOVDQU Y0, 128(DX)
-	VMOVDQU Y1, 160(DX)
-	VMOVDQU Y2, 192(DX)
-	VMOVDQU Y3, 224(DX)
-	VMOVDQU Y4, 256(DX)
-	VMOVDQU Y5, 288(DX)
-	VMOVDQU Y6, 320(DX)
-	VMOVDQU Y7, 352(DX)
+	VMOVDQU Y0, 256(DX)
+	VMOVDQU Y1, 288(DX)
+	VMOVDQU Y2, 320(DX)
+	VMOVDQU Y3, 352(DX)
+	VMOVDQU Y4, 384(DX)
+	VMOVDQU Y5, 416(DX)
+	VMOVDQU Y6, 448(DX)
+	VMOVDQU Y7, 480(DX)
 	VZEROUPPER
 	RET
 
@@ -7055,50 +7055,50 @@ batchyloop_125:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           (DX), R8
+	MOVQ           128(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           8(DX), R8
+	MOVQ           136(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           16(DX), R8
+	MOVQ           144(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           24(DX), R8
+	MOVQ           152(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           32(DX), R8
+	MOVQ           160(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           40(DX), R8
+	MOVQ           168(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           48(DX), R8
+	MOVQ           176(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           56(DX), R8
+	MOVQ           184(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           64(DX), R8
+	MOVQ           192(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           72(DX), R8
+	MOVQ           200(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           80(DX), R8
+	MOVQ           208(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           88(DX), R8
+	MOVQ           216(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           96(DX), R8
+	MOVQ           224(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           104(DX), R8
+	MOVQ           232(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           112(DX), R8
+	MOVQ           240(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           120(DX), R8
+	MOVQ           248(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_125
 
 batchydone_126:
-	VMOVDQU Y0, 128(DX)
-	VMOVDQU Y1, 160(DX)
-	VMOVDQU Y2, 192(DX)
-	VMOVDQU Y3, 224(DX)
-	VMOVDQU Y4, 256(DX)
-	VMOVDQU Y5, 288(DX)
-	VMOVDQU Y6, 320(DX)
-	VMOVDQU Y7, 352(DX)
+	VMOVDQU Y0, 256(DX)
+	VMOVDQU Y1, 288(DX)
+	VMOVDQU Y2, 320(DX)
+	VMOVDQU Y3, 352(DX)
+	VMOVDQU Y4, 384(DX)
+	VMOVDQU Y5, 416(DX)
+	VMOVDQU Y6, 448(DX)
+	VMOVDQU Y7, 480(DX)
 	VZEROUPPER
 	RET
 
@@ -7111,10 +7111,10 @@ TEXT ·encryptBatchVAES512(SB), NOSPLIT, $0-32
 	MOVQ      nblocks+24(FP), BX
 	SHLQ      $0x04, BX
 	XORQ      SI, SI
-	VMOVDQU64 128(DX), Z0
-	VMOVDQU64 192(DX), Z1
-	VMOVDQU64 256(DX), Z2
-	VMOVDQU64 320(DX), Z3
+	VMOVDQU64 256(DX), Z0
+	VMOVDQU64 320(DX), Z1
+	VMOVDQU64 384(DX), Z2
+	VMOVDQU64 448(DX), Z3
 	CMPQ      CX, $0x0c
 	JB        batchz10
 	JE        batchz12
@@ -7212,46 +7212,46 @@ batchzloop_127:
 	VAESENCLAST   Z26, Z1, Z1
 	VAESENCLAST   Z26, Z2, Z2
 	VAESENCLAST   Z26, Z3, Z3
-	MOVQ          (DX), R8
+	MOVQ          128(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          8(DX), R8
+	MOVQ          136(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          16(DX), R8
+	MOVQ          144(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          24(DX), R8
+	MOVQ          152(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          32(DX), R8
+	MOVQ          160(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          40(DX), R8
+	MOVQ          168(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          48(DX), R8
+	MOVQ          176(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          56(DX), R8
+	MOVQ          184(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          64(DX), R8
+	MOVQ          192(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          72(DX), R8
+	MOVQ          200(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          80(DX), R8
+	MOVQ          208(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          88(DX), R8
+	MOVQ          216(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          96(DX), R8
+	MOVQ          224(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          104(DX), R8
+	MOVQ          232(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          112(DX), R8
+	MOVQ          240(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          120(DX), R8
+	MOVQ          248(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_127
 
 batchzdone_128:
-	VMOVDQU64 Z0, 128(DX)
-	VMOVDQU64 Z1, 192(DX)
-	VMOVDQU64 Z2, 256(DX)
-	VMOVDQU64 Z3, 320(DX)
+	VMOVDQU64 Z0, 256(DX)
+	VMOVDQU64 Z1, 320(DX)
+	VMOVDQU64 Z2, 384(DX)
+	VMOVDQU64 Z3, 448(DX)
 	VZEROUPPER
 	RET
 
@@ -7357,46 +7357,46 @@ batchzloop_129:
 	VAESENCLAST   Z28, Z1, Z1
 	VAESENCLAST   Z28, Z2, Z2
 	VAESENCLAST   Z28, Z3, Z3
-	MOVQ          (DX), R8
+	MOVQ          128(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          8(DX), R8
+	MOVQ          136(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          16(DX), R8
+	MOVQ          144(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          24(DX), R8
+	MOVQ          152(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          32(DX), R8
+	MOVQ          160(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          40(DX), R8
+	MOVQ          168(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          48(DX), R8
+	MOVQ          176(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          56(DX), R8
+	MOVQ          184(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          64(DX), R8
+	MOVQ          192(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          72(DX), R8
+	MOVQ          200(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          80(DX), R8
+	MOVQ          208(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          88(DX), R8
+	MOVQ          216(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          96(DX), R8
+	MOVQ          224(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          104(DX), R8
+	MOVQ          232(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          112(DX), R8
+	MOVQ          240(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          120(DX), R8
+	MOVQ          248(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_129
 
 batchzdone_130:
-	VMOVDQU64 Z0, 128(DX)
-	VMOVDQU64 Z1, 192(DX)
-	VMOVDQU64 Z2, 256(DX)
-	VMOVDQU64 Z3, 320(DX)
+	VMOVDQU64 Z0, 256(DX)
+	VMOVDQU64 Z1, 320(DX)
+	VMOVDQU64 Z2, 384(DX)
+	VMOVDQU64 Z3, 448(DX)
 	VZEROUPPER
 	RET
 
@@ -7512,45 +7512,45 @@ batchzloop_131:
 	VAESENCLAST   Z30, Z1, Z1
 	VAESENCLAST   Z30, Z2, Z2
 	VAESENCLAST   Z30, Z3, Z3
-	MOVQ          (DX), R8
+	MOVQ          128(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          8(DX), R8
+	MOVQ          136(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          16(DX), R8
+	MOVQ          144(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          24(DX), R8
+	MOVQ          152(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          32(DX), R8
+	MOVQ          160(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          40(DX), R8
+	MOVQ          168(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          48(DX), R8
+	MOVQ          176(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          56(DX), R8
+	MOVQ          184(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          64(DX), R8
+	MOVQ          192(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          72(DX), R8
+	MOVQ          200(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          80(DX), R8
+	MOVQ          208(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          88(DX), R8
+	MOVQ          216(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          96(DX), R8
+	MOVQ          224(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          104(DX), R8
+	MOVQ          232(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          112(DX), R8
+	MOVQ          240(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          120(DX), R8
+	MOVQ          248(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_131
 
 batchzdone_132:
-	VMOVDQU64 Z0, 128(DX)
-	VMOVDQU64 Z1, 192(DX)
-	VMOVDQU64 Z2, 256(DX)
-	VMOVDQU64 Z3, 320(DX)
+	VMOVDQU64 Z0, 256(DX)
+	VMOVDQU64 Z1, 320(DX)
+	VMOVDQU64 Z2, 384(DX)
+	VMOVDQU64 Z3, 448(DX)
 	VZEROUPPER
 	RET

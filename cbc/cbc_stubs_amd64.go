@@ -39,20 +39,20 @@ func decryptCBCVAES256(xk *byte, nr int, iv *byte, dst *byte, src *byte, n int)
 //go:noescape
 func decryptCBCVAES512(xk *byte, nr int, iv *byte, dst *byte, src *byte, n int)
 
-// encryptBatchAESNI CBC-encrypts nblocks blocks in place in each of the
-// first 8 lanes, interleaved, with the nr-round schedule xk.
+// encryptBatchAESNI CBC-encrypts nblocks blocks from src to dst in each of
+// the first 8 lanes, interleaved, with the nr-round schedule xk.
 //
 //go:noescape
 func encryptBatchAESNI(xk *byte, nr int, lanes *byte, nblocks int)
 
-// encryptBatchVAES256 CBC-encrypts nblocks blocks in place in each of the
-// 16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.
+// encryptBatchVAES256 CBC-encrypts nblocks blocks from src to dst in each
+// of the 16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.
 //
 //go:noescape
 func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
 
-// encryptBatchVAES512 CBC-encrypts nblocks blocks in place in each of the
-// 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
+// encryptBatchVAES512 CBC-encrypts nblocks blocks from src to dst in each
+// of the 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
 //
 //go:noescape
 func encryptBatchVAES512(xk *byte, nr int, lanes *byte, nblocks int)

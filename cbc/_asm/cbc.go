@@ -471,21 +471,24 @@ func (d *decGen) vpxor(a, b, dst Op) {
 	VPXOR(a, b, dst)
 }
 
-// Lanes layout shared with batchLanes in batch.go: 16 pointers, then 16 IVs.
+// Lanes layout shared with batchLanes in batch.go: 16 source pointers, 16
+// destination pointers, then 16 chaining values.
 const (
-	lanePtrs = 0
-	laneIVs  = 16 * 8
+	laneSrc = 0
+	laneDst = 16 * 8
+	laneIVs = 2 * 16 * 8
 )
 
 // encryptBatchAESNI emits 8-lane CBC encryption: lane l encrypts nblocks
-// blocks in place at ptr[l], chaining from iv[l], and leaves its last
-// ciphertext block in iv[l]. Each step loads all lanes before it stores any,
-// so two lanes may name the same buffer (the Go driver pads with duplicates).
+// blocks from src[l] to dst[l] (equal, or not overlapping), chaining from
+// iv[l], and leaves its last ciphertext block in iv[l]. Each step loads all
+// lanes before it stores any, so two lanes may name the same buffers (the Go
+// driver pads with duplicates).
 func encryptBatchAESNI() {
 	TEXT("encryptBatchAESNI", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
 	Pragma("noescape")
-	Doc("encryptBatchAESNI CBC-encrypts nblocks blocks in place in each of the",
-		"first 8 lanes, interleaved, with the nr-round schedule xk.")
+	Doc("encryptBatchAESNI CBC-encrypts nblocks blocks from src to dst in each of",
+		"the first 8 lanes, interleaved, with the nr-round schedule xk.")
 	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
@@ -505,7 +508,7 @@ func encryptBatchAESNI() {
 		CMPQ(off, end)
 		JAE(LabelRef(done))
 		for l := 0; l < 8; l++ {
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*l}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneSrc + 8*l}, p)
 			MOVOU(Mem{Base: p, Index: off, Scale: 1}, X9)
 			PXOR(X10, X9)
 			PXOR(X9, xmm(l))
@@ -521,7 +524,7 @@ func encryptBatchAESNI() {
 			AESENCLAST(X8, xmm(l))
 		}
 		for l := 0; l < 8; l++ {
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*l}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneDst + 8*l}, p)
 			MOVOU(xmm(l), Mem{Base: p, Index: off, Scale: 1})
 		}
 		ADDQ(Imm(16), off)
@@ -540,8 +543,8 @@ func encryptBatchAESNI() {
 func encryptBatchVAES512() {
 	TEXT("encryptBatchVAES512", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
 	Pragma("noescape")
-	Doc("encryptBatchVAES512 CBC-encrypts nblocks blocks in place in each of the",
-		"16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.")
+	Doc("encryptBatchVAES512 CBC-encrypts nblocks blocks from src to dst in each",
+		"of the 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.")
 	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
@@ -565,7 +568,7 @@ func encryptBatchVAES512() {
 		for j := 0; j < 4; j++ {
 			t := zmm(8 + j)
 			for q := 0; q < 4; q++ {
-				MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(4*j+q)}, p)
+				MOVQ(Mem{Base: lanes, Disp: laneSrc + 8*(4*j+q)}, p)
 				m := Mem{Base: p, Index: off, Scale: 1}
 				if q == 0 {
 					VMOVDQU(m, xmm(8+j))
@@ -585,7 +588,7 @@ func encryptBatchVAES512() {
 		}
 		for j := 0; j < 4; j++ {
 			for q := 0; q < 4; q++ {
-				MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(4*j+q)}, p)
+				MOVQ(Mem{Base: lanes, Disp: laneDst + 8*(4*j+q)}, p)
 				m := Mem{Base: p, Index: off, Scale: 1}
 				if q == 0 {
 					VMOVDQU(xmm(j), m)
@@ -612,8 +615,8 @@ func encryptBatchVAES512() {
 func encryptBatchVAES256() {
 	TEXT("encryptBatchVAES256", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
 	Pragma("noescape")
-	Doc("encryptBatchVAES256 CBC-encrypts nblocks blocks in place in each of the",
-		"16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.")
+	Doc("encryptBatchVAES256 CBC-encrypts nblocks blocks from src to dst in each",
+		"of the 16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.")
 	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
@@ -633,9 +636,9 @@ func encryptBatchVAES256() {
 		CMPQ(off, end)
 		JAE(LabelRef(done))
 		for j := 0; j < 8; j++ {
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j)}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneSrc + 8*(2*j)}, p)
 			VMOVDQU(Mem{Base: p, Index: off, Scale: 1}, X9)
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j+1)}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneSrc + 8*(2*j+1)}, p)
 			VINSERTI128(Imm(1), Mem{Base: p, Index: off, Scale: 1}, Y9, Y9)
 			VPXOR(Y10, Y9, Y9)
 			VPXOR(Y9, ymm(j), ymm(j))
@@ -651,9 +654,9 @@ func encryptBatchVAES256() {
 			}
 		}
 		for j := 0; j < 8; j++ {
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j)}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneDst + 8*(2*j)}, p)
 			VMOVDQU(xmm(j), Mem{Base: p, Index: off, Scale: 1})
-			MOVQ(Mem{Base: lanes, Disp: lanePtrs + 8*(2*j+1)}, p)
+			MOVQ(Mem{Base: lanes, Disp: laneDst + 8*(2*j+1)}, p)
 			VEXTRACTI128(Imm(1), ymm(j), Mem{Base: p, Index: off, Scale: 1})
 		}
 		ADDQ(Imm(16), off)
