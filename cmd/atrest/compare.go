@@ -45,6 +45,7 @@ func runCompare(_ context.Context, args []string, sio stdio) error {
 		alpha  = fs.Float64("alpha", 0.05, "significance `level` for changes and the gate")
 		gate   = fs.String("gate", "", "fail when these metrics regress, e.g. `allocs/op:5%,B/op:5%`")
 		svg    = fs.String("svg", "", "also write a throughput chart to `file`")
+		format = fs.String("format", "text", "output `format`: text or md (Markdown tables)")
 		title  = fs.String("title", "atrest: throughput against value size", "chart `title`")
 	)
 	// Flags may follow the file names too.
@@ -65,6 +66,9 @@ func runCompare(_ context.Context, args []string, sio stdio) error {
 	}
 	if *col == ".file" && len(files) != 2 {
 		return fmt.Errorf("%w: want OLD and NEW files (or --col to compare within files), got %d", errUsage, len(files))
+	}
+	if *format != "text" && *format != "md" {
+		return fmt.Errorf("%w: --format must be text or md", errUsage)
 	}
 	if *alpha <= 0 || *alpha >= 1 {
 		return fmt.Errorf("%w: --alpha must be in (0, 1)", errUsage)
@@ -96,7 +100,11 @@ func runCompare(_ context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	if err := rep.WriteText(sio.out); err != nil {
+	write := rep.WriteText
+	if *format == "md" {
+		write = rep.WriteMarkdown
+	}
+	if err := write(sio.out); err != nil {
 		return err
 	}
 	if *svg != "" {

@@ -36,6 +36,8 @@ func TestCompareGolden(t *testing.T) {
 		// One file, columns by implementation as "make bench" prints it.
 		{"impl.golden", []string{"--col", "/impl@(kubernetes atrest stdlib)", "--row", ".name /provider /op /size",
 			"--units", "sec/op,B/op,allocs/op", f("impl.txt")}, 0},
+		{"impl_md.golden", []string{"--format", "md", "--col", "/impl@(kubernetes atrest)", "--row", ".name /provider /op /size",
+			"--units", "sec/op,allocs/op", f("impl.txt")}, 0},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -111,6 +113,7 @@ func TestCompareUsage(t *testing.T) {
 		{[]string{"--gate", "allocs/op", old, old}, 2, "bad gate specification"},
 		{[]string{"--gate", "allocs/op:-1%", old, old}, 2, "bad gate specification"},
 		{[]string{"--alpha", "2", old, old}, 2, "--alpha"},
+		{[]string{"--format", "html", old, old}, 2, "--format"},
 		{[]string{"--gate", "cycles/op:5%", old, old}, 1, "no results have unit"},
 		{[]string{old, filepath.Join("testdata", "compare", "missing.txt")}, 1, "missing.txt"},
 		{[]string{"--units", "furlongs/op", old, old}, 1, "no results have unit"},

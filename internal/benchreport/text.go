@@ -17,20 +17,30 @@ import (
 // comparison does not reject the null hypothesis at the report's alpha; the
 // ratio after it is the improvement factor (base/new where lower is better,
 // new/base where higher is better), printed only for significant changes.
-func (r *Report) WriteText(w io.Writer) error {
+func (r *Report) WriteText(w io.Writer) error { return r.write(w, false) }
+
+// WriteMarkdown writes the same report as GitHub-flavoured Markdown tables,
+// for documentation.
+func (r *Report) WriteMarkdown(w io.Writer) error { return r.write(w, true) }
+
+func (r *Report) write(w io.Writer, md bool) error {
 	var b strings.Builder
 	for _, c := range r.Config {
-		fmt.Fprintf(&b, "%s: %s\n", c[0], c[1])
+		if md {
+			fmt.Fprintf(&b, "- %s: `%s`\n", c[0], c[1])
+		} else {
+			fmt.Fprintf(&b, "%s: %s\n", c[0], c[1])
+		}
 	}
 	for _, t := range r.Tables {
 		b.WriteString("\n")
-		t.writeText(&b, r.Alpha)
+		t.writeText(&b, r.Alpha, md)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (t *Table) writeText(b *strings.Builder, alpha float64) {
+func (t *Table) writeText(b *strings.Builder, alpha float64, md bool) {
 	better := "lower is better"
 	if t.Better > 0 {
 		better = "higher is better"
@@ -117,7 +127,13 @@ func (t *Table) writeText(b *strings.Builder, alpha float64) {
 		}
 		grid = append(grid, line)
 	}
-	writeGrid(b, grid)
+	if md {
+		b.WriteString("\n")
+		writeMarkdown(b, grid)
+		b.WriteString("\n")
+	} else {
+		writeGrid(b, grid)
+	}
 	for i, w := range warnings {
 		fmt.Fprintf(b, "%s %s\n", footnote(i+1), w)
 	}
@@ -176,6 +192,32 @@ func footnote(i int) string {
 		out = append(out, digits[d-'0'])
 	}
 	return string(out)
+}
+
+// writeMarkdown writes the grid as a Markdown table, dropping columns that
+// are empty in every row and merging each value with its ± range.
+func writeMarkdown(b *strings.Builder, grid [][]string) {
+	used := make([]bool, len(grid[0]))
+	for _, line := range grid {
+		for i, s := range line {
+			if s != "" {
+				used[i] = true
+			}
+		}
+	}
+	for li, line := range grid {
+		var cells []string
+		for i, s := range line {
+			if !used[i] {
+				continue
+			}
+			cells = append(cells, strings.ReplaceAll(s, "|", "\\|"))
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+		if li == 0 {
+			b.WriteString("|" + strings.Repeat(" --- |", len(cells)) + "\n")
+		}
+	}
 }
 
 // writeGrid pads every column to its widest cell: the first column left
