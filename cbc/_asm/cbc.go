@@ -1,8 +1,11 @@
 // Command _asm generates the cbc package's amd64 kernels with avo: AES key
-// expansion (AESKEYGENASSIST, no tables), CBC decryption with 8 blocks in
-// flight (AES-NI) or 8 ymm/zmm registers of 2/4 blocks (VAES), the serial CBC
-// encryption chain with the round keys held in registers, and multi-lane CBC
-// encryption of independent values (8 lanes with AES-NI, 16 with VAES).
+// expansion (AESKEYGENASSIST, no tables), CBC decryption with 12 xmm blocks
+// in flight (AES-NI) or 12 ymm/zmm registers of 2/4 blocks (VAES), the serial
+// CBC encryption chain with the round keys held in registers, and multi-lane
+// CBC encryption of independent values (8 lanes with AES-NI, 16 with VAES).
+//
+// Every kernel is constant-time: no branch or address depends on key or data,
+// only on lengths and the round count.
 //
 // Run it through go generate in the parent package:
 //
