@@ -12,7 +12,7 @@ import (
 // every benchmark makes in setup — then runs the timed operation once.
 func TestMatrixInterop(t *testing.T) {
 	for _, c := range matrix() {
-		if c.size.n > 4<<10 || c.top == "BenchmarkTransformParallel" {
+		if c.size.n > 4<<10 || c.top == "BenchmarkTransformParallel" || c.top == "BenchmarkPaths" {
 			continue
 		}
 		t.Run(c.name(), func(t *testing.T) {
@@ -64,12 +64,13 @@ func TestSelected(t *testing.T) {
 		want        int
 	}{
 		{".", "", len(all)},
+		{"Paths", "", perTop["BenchmarkPaths"]},
 		{"Transform", "", perTop["BenchmarkTransform"] + perTop["BenchmarkTransformParallel"]},
 		{"Transform$", "", perTop["BenchmarkTransform"]},
 		{"^BenchmarkTransform$/provider=aesgcm/op=encrypt/size=4KiB/", "", len(impls)},
 		{"Transform$/provider=(aesgcm|aescbc)/op=encrypt/size=4KiB/impl=atrest", "", 2},
 		{"Rotation//op=decrypt/size=[0-9]+KiB", "", perTop["BenchmarkRotation"]},
-		{".", "Parallel", perTop["BenchmarkTransform"] + perTop["BenchmarkRotation"]},
+		{".", "Parallel", perTop["BenchmarkTransform"] + perTop["BenchmarkRotation"] + perTop["BenchmarkPaths"]},
 		{"Transform$", "Transform/provider=identity", perTop["BenchmarkTransform"] * 3 / 4},
 		{"NoSuch", "", 0},
 	} {

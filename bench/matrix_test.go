@@ -64,6 +64,7 @@ func matrix() []cell {
 	out = append(out, cells("BenchmarkTransform", providers, ops, sizes)...)
 	out = append(out, cells("BenchmarkTransformParallel", providers, ops, parallelSizes)...)
 	out = append(out, cells("BenchmarkRotation", rotationProvs, rotationOps, rotationSizes)...)
+	out = append(out, pathCells()...)
 	return out
 }
 
