@@ -41,4 +41,10 @@ base=${OUT%.txt}
 	--units sec/op,B/op,allocs/op \
 	--svg "$base.svg" --title "atrest vs kubernetes: throughput against value size ($(basename "$base"))" \
 	"$OUT" | tee "$base-table.txt"
+# Every hot path of each provider against the apiserver, if the run has them.
+if grep -q '^BenchmarkPaths/' "$OUT"; then
+	{ echo; echo "## BenchmarkPaths: each registered implementation, forced in turn"; } | tee -a "$base-table.txt"
+	"$BIN/atrest" compare --filter '.name:Paths' --col /impl --row '.name /provider /op /size' \
+		--units sec/op,allocs/op "$OUT" | tee -a "$base-table.txt"
+fi
 echo "bench: table in $base-table.txt, chart in $base.svg" >&2
