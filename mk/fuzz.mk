@@ -1,0 +1,28 @@
+# Fuzzing (issue 4): native Go fuzz targets for every decrypt path, the
+# configuration loader, differential targets against k8s.io/apiserver and a
+# structured randfill target. See docs/fuzz.md.
+#
+#   make fuzz                          every target for FUZZTIME (60s), default and purego (~20 min)
+#   make fuzz FUZZTIME=10m FUZZ_TARGETS=FuzzKubeDecrypt FUZZ_TAGS=default
+#   make fuzz-smoke                    every target for 10s, default build (CI, ~2.5 min)
+#
+# A crash in atrest fails the run and leaves the input in
+# fuzz/testdata/fuzz/<Target>/ (commit it: it becomes a regression test).
+# Misbehaviour of the peer is recorded in fuzz/findings/ instead.
+
+FUZZTIME         ?= 60s
+FUZZ_SMOKE_TIME  ?= 10s
+FUZZ_TAGS        ?= default purego
+FUZZ_SMOKE_TAGS  ?= default
+FUZZ_TARGETS     ?= FuzzCBCOpen FuzzGCMOpen FuzzSecretboxOpen FuzzChainDecrypt FuzzParseConfig \
+                    FuzzKubeDecrypt FuzzKubeEncrypt FuzzKubeParseConfig FuzzChains
+
+TEST_EXTRA += fuzz-smoke
+
+.PHONY: fuzz fuzz-smoke
+
+fuzz: ## run every fuzz target for FUZZTIME (default 60s), default and -tags purego; summary in bin/fuzz-logs/summary.txt
+	@GO='$(GO)' LOGDIR='$(BIN)/fuzz-logs' ./fuzz/run.sh '$(FUZZTIME)' '$(FUZZ_TAGS)' $(FUZZ_TARGETS)
+
+fuzz-smoke: ## run every fuzz target for 10s (CI)
+	@GO='$(GO)' LOGDIR='$(BIN)/fuzz-smoke-logs' ./fuzz/run.sh '$(FUZZ_SMOKE_TIME)' '$(FUZZ_SMOKE_TAGS)' $(FUZZ_TARGETS)
