@@ -162,26 +162,28 @@ func AtrestScheme(name string, o Options) Scheme {
 		Name: name, Provider: "aesgcm (atrest)", Layout: layout,
 		Event: "GCM nonce reuse (two epochs drew the same prefix, or a snapshot restore replayed writes)",
 		Limit: math.Inf(1),
-		risk: func(n float64, d Deployment) float64 {
-			if n < 2 {
-				return 0
-			}
-			starts := math.Min(n, math.Max(1, math.Floor(d.Starts)))
-			// Σ ceil(w_i/k) over the starts, Σ w_i = n, is at most this:
-			e := math.Min(n, starts+math.Floor((n-starts)/k))
-			var epochs float64
-			if r == 0 {
-				epochs = Collision(e, pow2(p))
-				if replays(n, d) >= 1 {
-					return 1
-				}
-				return epochs
-			}
-			pairs := e * (e - 1) / 2
-			epochs = pairs * pow2(-p) * hit(n/e, pow2(-r))
-			return math.Min(1, epochs+hit(replays(n, d), pow2(-r)))
-		},
+		risk: func(n float64, d Deployment) float64 { return counterRisk(n, d, k, p, r) },
 	}
+}
+
+// counterRisk is AtrestScheme's bound for epochs of k writes, p prefix bits
+// and r fresh bits per write (the counter takes the rest of the nonce).
+func counterRisk(n float64, d Deployment, k float64, p, r int) float64 {
+	if n < 2 {
+		return 0
+	}
+	starts := math.Min(n, math.Max(1, math.Floor(d.Starts)))
+	// Σ ceil(w_i/k) over the starts, Σ w_i = n, is at most this:
+	e := math.Min(n, starts+math.Floor((n-starts)/k))
+	if r == 0 {
+		if replays(n, d) >= 1 {
+			return 1
+		}
+		return Collision(e, pow2(p))
+	}
+	pairs := e * (e - 1) / 2
+	epochs := pairs * pow2(-p) * hit(n/e, pow2(-r))
+	return math.Min(1, epochs+hit(replays(n, d), pow2(-r)))
 }
 
 func itoa(i int) string {
