@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,7 +92,7 @@ func TestNonceSimulate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errs, out)
 	}
-	if !strings.Contains(out, "inside the interval at 27 of 27 points") {
+	if !strings.Contains(out, "at 27 of 27 points") {
 		t.Errorf("agreement line missing:\n%s", out)
 	}
 	if !strings.Contains(errs, "simulating: 900/900 trials (100%)") {
@@ -110,6 +111,14 @@ func TestNonceSimulate(t *testing.T) {
 	_, _, errs = runNonceCmd(t, "--writes", "1", "--simulate", "--widths", "16", "--trials", "50", "--out", dir, "--progress", "bar")
 	if !strings.Contains(errs, "\rsimulating [") {
 		t.Errorf("bar not drawn: %q", errs)
+	}
+}
+
+func TestNormalQuantile(t *testing.T) {
+	for p, z := range map[float64]float64{0.975: 1.959964, 0.9995: 3.290527, 0.99999: 4.264891} {
+		if got := normalQuantile(p); math.Abs(got-z) > 1e-5 {
+			t.Errorf("normalQuantile(%g) = %.6f, want %.6f", p, got, z)
+		}
 	}
 }
 
