@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/atrest-dev/atrest/internal/alias"
+	"github.com/atrest-dev/atrest/internal/cpu"
 )
 
 // GCM sizes.
@@ -36,13 +37,18 @@ func NewGCMWithNonces(key []byte, nonces NonceSource) (*GCM, error) {
 	default:
 		return nil, ErrKeySize
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, ErrKeySize
-	}
-	std, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
+	// Without AES-NI and PCLMULQDQ crypto/aes and crypto/cipher's GCM run on
+	// tables (ctcheck measures the leak in the key schedule), and the stdlib
+	// path cannot be selected: never build it.
+	var std cipher.AEAD
+	if cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ {
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, ErrKeySize
+		}
+		if std, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
 	}
 	ref, err := newGCMRef(key)
 	if err != nil {
