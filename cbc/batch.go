@@ -11,8 +11,8 @@ import (
 // have one entry per plaintext.
 var ErrBatchLen = errors.New("cbc: SealBatch needs one dst per plaintext")
 
-// maxLanes is the widest multi-lane kernel (VAES-512: 16 lanes).
-const maxLanes = 16
+// maxLanes is the widest multi-lane kernel (VAES-512: 32 lanes).
+const maxLanes = 32
 
 // SealBatch seals many values at once, for re-encryption during key rotation
 // and storage migration. For each i it appends IV || AES-CBC(plaintexts[i] ||
@@ -22,10 +22,10 @@ const maxLanes = 16
 //
 // CBC encryption of one value is a serial chain of AES latencies; SealBatch
 // runs several values' chains interleaved in lanes (8 with AES-NI, 16 with
-// VAES), each lane with its own IV and length, refilling a lane from the
-// remaining values as soon as its value is done, so a lane-full of values
-// costs about as much as the longest of them. Without a hardware path it
-// seals one value after another.
+// VAES, 32 with VAES-512 for more than 16 values), each lane with its own IV
+// and length, refilling a lane from the remaining values as soon as its
+// value is done, so a lane-full of values costs about as much as the longest
+// of them. Without a hardware path it seals one value after another.
 //
 // plaintexts[i] may overlap dsts[i]'s spare capacity as in Seal, but must not
 // overlap the spare capacity of any other dst, and the dsts' spare
@@ -37,9 +37,9 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		return nil, ErrBatchLen
 	}
 	n := len(plaintexts)
-	var ivStack [maxLanes * BlockSize]byte
+	var ivStack [16 * BlockSize]byte
 	ivs := ivStack[:]
-	if n > maxLanes {
+	if n > 16 {
 		ivs = make([]byte, n*BlockSize)
 	}
 	ivs = ivs[:n*BlockSize]
@@ -48,7 +48,7 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, n)
-	lanes := batchLanesAvailable()
+	lanes := batchLanesAvailable(n)
 	for i, pt := range plaintexts {
 		var dst []byte
 		if dsts != nil {
@@ -90,8 +90,8 @@ func fullBlocks(lanes int, pt, o []byte) int {
 }
 
 // batchLanes is the multi-lane kernels' argument; the generator in _asm
-// hard-codes this layout (16 source pointers, 16 destination pointers, then
-// 16 chaining values).
+// hard-codes this layout (32 source pointers, 32 destination pointers, then
+// 32 chaining values).
 type batchLanes struct {
 	src, dst [maxLanes]*byte
 	iv       [maxLanes][BlockSize]byte
@@ -149,7 +149,7 @@ func (c *Cipher) encryptLanes(lanes int, out, plaintexts [][]byte) {
 				st.src[l], st.dst[l], st.iv[l] = st.src[live], st.dst[live], st.iv[live]
 			}
 		}
-		encryptBatch(&c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
+		encryptBatch(lanes, &c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
 		for l := 0; l < lanes; l++ {
 			if job[l] < 0 {
 				continue

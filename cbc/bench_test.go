@@ -27,9 +27,10 @@ var benchSizes = []struct {
 //	BenchmarkCBC/op=encrypt/size=64KiB/impl=AES-NI      Seal of 64 KiB
 //	BenchmarkCBC/op=decrypt/size=64KiB/impl=VAES-512    Open of 64 KiB
 //	BenchmarkCBC/op=sealbatch16/size=64KiB/impl=...     SealBatch of 16 values of 4 KiB
+//	BenchmarkCBC/op=sealbatch64/size=64KiB/impl=...     SealBatch of 64 values of 1 KiB
 //
 // The impl=crypto-cipher rows run the same operations with crypto/cipher's CBC
-// (sealbatch16: sixteen sequential encryptions). Compare with
+// (sealbatchN: N sequential encryptions). Compare with
 //
 //	go test ./cbc -run '^$' -bench 'BenchmarkCBC/.*/size=64KiB' -count=10 > x.txt
 //	benchstat -col /impl x.txt
@@ -40,7 +41,7 @@ func BenchmarkCBC(b *testing.B) {
 	block, _ := aes.NewCipher(key)
 	names := append(impl.List("cbc"), stdlibImpl)
 	defer impl.Reset("cbc")
-	for _, op := range []string{"encrypt", "decrypt", "sealbatch16"} {
+	for _, op := range []string{"encrypt", "decrypt", "sealbatch16", "sealbatch64"} {
 		for _, size := range benchSizes {
 			for _, name := range names {
 				b.Run(fmt.Sprintf("op=%s/size=%s/impl=%s", op, size.name, name), func(b *testing.B) {
@@ -81,8 +82,11 @@ func benchOp(b *testing.B, op string, size int, stdlib bool, c *cbc.Cipher, bloc
 				b.Fatal(err)
 			}
 		}
-	case "sealbatch16":
-		const values = 16
+	case "sealbatch16", "sealbatch64":
+		values := 16
+		if op == "sealbatch64" {
+			values = 64
+		}
 		pts := make([][]byte, values)
 		dsts := make([][]byte, values)
 		for i := range pts {

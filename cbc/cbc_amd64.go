@@ -12,9 +12,9 @@ import (
 // The hardware paths, highest priority first. Each flag is also the
 // detection result impl.Register records; tests flip them through impl.Select.
 var (
-	useVAES512 = cpu.X86.HasVAES && cpu.X86.HasAVX512 // decrypt 8 zmm × 4 blocks, batch of 16 lanes
-	useVAES256 = cpu.X86.HasVAES && cpu.X86.HasAVX2   // decrypt 8 ymm × 2 blocks, batch of 16 lanes
-	useAESNI   = cpu.X86.HasAES                       // decrypt 8 xmm blocks, batch of 8 lanes
+	useVAES512 = cpu.X86.HasVAES && cpu.X86.HasAVX512 // decrypt 12 zmm × 4 blocks, batch of 16 or 32 lanes
+	useVAES256 = cpu.X86.HasVAES && cpu.X86.HasAVX2   // decrypt 12 ymm × 2 blocks, batch of 16 lanes
+	useAESNI   = cpu.X86.HasAES                       // decrypt 12 xmm blocks, batch of 8 lanes
 )
 
 func registerHW() {
@@ -66,9 +66,13 @@ func (c *Cipher) decryptHW(iv, dst, src []byte) bool {
 }
 
 // batchLanesAvailable returns the lane count of the selected multi-lane
-// encryption kernel, or 0 if no hardware path is selected.
-func batchLanesAvailable() int {
+// encryption kernel for a batch of n values, or 0 if no hardware path is
+// selected. VAES-512 takes 32 lanes only when there are more than 16 values:
+// free lanes cost as much as busy ones.
+func batchLanesAvailable(n int) int {
 	switch {
+	case useVAES512 && n > 16:
+		return 32
 	case useVAES512, useVAES256:
 		return 16
 	case useAESNI:
@@ -77,10 +81,12 @@ func batchLanesAvailable() int {
 	return 0
 }
 
-// encryptBatch runs the selected multi-lane kernel, whose lane count
+// encryptBatch runs the selected multi-lane kernel with the lane count
 // batchLanesAvailable returned.
-func encryptBatch(xk *byte, nr int, st *byte, nblocks int) {
+func encryptBatch(lanes int, xk *byte, nr int, st *byte, nblocks int) {
 	switch {
+	case useVAES512 && lanes == 32:
+		encryptBatchVAES512x32(xk, nr, st, nblocks)
 	case useVAES512:
 		encryptBatchVAES512(xk, nr, st, nblocks)
 	case useVAES256:

@@ -5922,14 +5922,14 @@ TEXT ·encryptBatchAESNI(SB), NOSPLIT, $0-32
 	MOVQ  nblocks+24(FP), BX
 	SHLQ  $0x04, BX
 	XORQ  SI, SI
-	MOVOU 256(DX), X0
-	MOVOU 272(DX), X1
-	MOVOU 288(DX), X2
-	MOVOU 304(DX), X3
-	MOVOU 320(DX), X4
-	MOVOU 336(DX), X5
-	MOVOU 352(DX), X6
-	MOVOU 368(DX), X7
+	MOVOU 512(DX), X0
+	MOVOU 528(DX), X1
+	MOVOU 544(DX), X2
+	MOVOU 560(DX), X3
+	MOVOU 576(DX), X4
+	MOVOU 592(DX), X5
+	MOVOU 608(DX), X6
+	MOVOU 624(DX), X7
 	MOVOU (AX), X10
 	CMPQ  CX, $0x0c
 	JB    batch10
@@ -6062,34 +6062,34 @@ batchloop_115:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       128(DX), R8
+	MOVQ       256(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       136(DX), R8
+	MOVQ       264(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       144(DX), R8
+	MOVQ       272(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       152(DX), R8
+	MOVQ       280(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       160(DX), R8
+	MOVQ       288(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       168(DX), R8
+	MOVQ       296(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       176(DX), R8
+	MOVQ       304(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       184(DX), R8
+	MOVQ       312(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_115
 
 batchdone_116:
-	MOVOU X0, 256(DX)
-	MOVOU X1, 272(DX)
-	MOVOU X2, 288(DX)
-	MOVOU X3, 304(DX)
-	MOVOU X4, 320(DX)
-	MOVOU X5, 336(DX)
-	MOVOU X6, 352(DX)
-	MOVOU X7, 368(DX)
+	MOVOU X0, 512(DX)
+	MOVOU X1, 528(DX)
+	MOVOU X2, 544(DX)
+	MOVOU X3, 560(DX)
+	MOVOU X4, 576(DX)
+	MOVOU X5, 592(DX)
+	MOVOU X6, 608(DX)
+	MOVOU X7, 624(DX)
 	RET
 
 batch12:
@@ -6236,34 +6236,34 @@ batchloop_117:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       128(DX), R8
+	MOVQ       256(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       136(DX), R8
+	MOVQ       264(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       144(DX), R8
+	MOVQ       272(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       152(DX), R8
+	MOVQ       280(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       160(DX), R8
+	MOVQ       288(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       168(DX), R8
+	MOVQ       296(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       176(DX), R8
+	MOVQ       304(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       184(DX), R8
+	MOVQ       312(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_117
 
 batchdone_118:
-	MOVOU X0, 256(DX)
-	MOVOU X1, 272(DX)
-	MOVOU X2, 288(DX)
-	MOVOU X3, 304(DX)
-	MOVOU X4, 320(DX)
-	MOVOU X5, 336(DX)
-	MOVOU X6, 352(DX)
-	MOVOU X7, 368(DX)
+	MOVOU X0, 512(DX)
+	MOVOU X1, 528(DX)
+	MOVOU X2, 544(DX)
+	MOVOU X3, 560(DX)
+	MOVOU X4, 576(DX)
+	MOVOU X5, 592(DX)
+	MOVOU X6, 608(DX)
+	MOVOU X7, 624(DX)
 	RET
 
 batch14:
@@ -6428,34 +6428,34 @@ batchloop_119:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	MOVQ       128(DX), R8
+	MOVQ       256(DX), R8
 	MOVOU      X0, (R8)(SI*1)
-	MOVQ       136(DX), R8
+	MOVQ       264(DX), R8
 	MOVOU      X1, (R8)(SI*1)
-	MOVQ       144(DX), R8
+	MOVQ       272(DX), R8
 	MOVOU      X2, (R8)(SI*1)
-	MOVQ       152(DX), R8
+	MOVQ       280(DX), R8
 	MOVOU      X3, (R8)(SI*1)
-	MOVQ       160(DX), R8
+	MOVQ       288(DX), R8
 	MOVOU      X4, (R8)(SI*1)
-	MOVQ       168(DX), R8
+	MOVQ       296(DX), R8
 	MOVOU      X5, (R8)(SI*1)
-	MOVQ       176(DX), R8
+	MOVQ       304(DX), R8
 	MOVOU      X6, (R8)(SI*1)
-	MOVQ       184(DX), R8
+	MOVQ       312(DX), R8
 	MOVOU      X7, (R8)(SI*1)
 	ADDQ       $0x10, SI
 	JMP        batchloop_119
 
 batchdone_120:
-	MOVOU X0, 256(DX)
-	MOVOU X1, 272(DX)
-	MOVOU X2, 288(DX)
-	MOVOU X3, 304(DX)
-	MOVOU X4, 320(DX)
-	MOVOU X5, 336(DX)
-	MOVOU X6, 352(DX)
-	MOVOU X7, 368(DX)
+	MOVOU X0, 512(DX)
+	MOVOU X1, 528(DX)
+	MOVOU X2, 544(DX)
+	MOVOU X3, 560(DX)
+	MOVOU X4, 576(DX)
+	MOVOU X5, 592(DX)
+	MOVOU X6, 608(DX)
+	MOVOU X7, 624(DX)
 	RET
 
 // func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
@@ -6467,14 +6467,14 @@ TEXT ·encryptBatchVAES256(SB), NOSPLIT, $0-32
 	MOVQ           nblocks+24(FP), BX
 	SHLQ           $0x04, BX
 	XORQ           SI, SI
-	VMOVDQU        256(DX), Y0
-	VMOVDQU        288(DX), Y1
-	VMOVDQU        320(DX), Y2
-	VMOVDQU        352(DX), Y3
-	VMOVDQU        384(DX), Y4
-	VMOVDQU        416(DX), Y5
-	VMOVDQU        448(DX), Y6
-	VMOVDQU        480(DX), Y7
+	VMOVDQU        512(DX), Y0
+	VMOVDQU        544(DX), Y1
+	VMOVDQU        576(DX), Y2
+	VMOVDQU        608(DX), Y3
+	VMOVDQU        640(DX), Y4
+	VMOVDQU        672(DX), Y5
+	VMOVDQU        704(DX), Y6
+	VMOVDQU        736(DX), Y7
 	VBROADCASTI128 (AX), Y10
 	CMPQ           CX, $0x0c
 	JB             batchy10
@@ -6623,50 +6623,50 @@ batchyloop_121:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           128(DX), R8
+	MOVQ           256(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           136(DX), R8
+	MOVQ           264(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           144(DX), R8
+	MOVQ           272(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           152(DX), R8
+	MOVQ           280(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           160(DX), R8
+	MOVQ           288(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           168(DX), R8
+	MOVQ           296(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           176(DX), R8
+	MOVQ           304(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           184(DX), R8
+	MOVQ           312(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           192(DX), R8
+	MOVQ           320(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           200(DX), R8
+	MOVQ           328(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           208(DX), R8
+	MOVQ           336(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           216(DX), R8
+	MOVQ           344(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           224(DX), R8
+	MOVQ           352(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           232(DX), R8
+	MOVQ           360(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           240(DX), R8
+	MOVQ           368(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           248(DX), R8
+	MOVQ           376(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_121
 
 batchydone_122:
-	VMOVDQU Y0, 256(DX)
-	VMOVDQU Y1, 288(DX)
-	VMOVDQU Y2, 320(DX)
-	VMOVDQU Y3, 352(DX)
-	VMOVDQU Y4, 384(DX)
-	VMOVDQU Y5, 416(DX)
-	VMOVDQU Y6, 448(DX)
-	VMOVDQU Y7, 480(DX)
+	VMOVDQU Y0, 512(DX)
+	VMOVDQU Y1, 544(DX)
+	VMOVDQU Y2, 576(DX)
+	VMOVDQU Y3, 608(DX)
+	VMOVDQU Y4, 640(DX)
+	VMOVDQU Y5, 672(DX)
+	VMOVDQU Y6, 704(DX)
+	VMOVDQU Y7, 736(DX)
 	VZEROUPPER
 	RET
 
@@ -6830,50 +6830,50 @@ batchyloop_123:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           128(DX), R8
+	MOVQ           256(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           136(DX), R8
+	MOVQ           264(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           144(DX), R8
+	MOVQ           272(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           152(DX), R8
+	MOVQ           280(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           160(DX), R8
+	MOVQ           288(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           168(DX), R8
+	MOVQ           296(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           176(DX), R8
+	MOVQ           304(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           184(DX), R8
+	MOVQ           312(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           192(DX), R8
+	MOVQ           320(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           200(DX), R8
+	MOVQ           328(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           208(DX), R8
+	MOVQ           336(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           216(DX), R8
+	MOVQ           344(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           224(DX), R8
+	MOVQ           352(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           232(DX), R8
+	MOVQ           360(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           240(DX), R8
+	MOVQ           368(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           248(DX), R8
+	MOVQ           376(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_123
 
 batchydone_124:
-	VMOVDQU Y0, 256(DX)
-	VMOVDQU Y1, 288(DX)
-	VMOVDQU Y2, 320(DX)
-	VMOVDQU Y3, 352(DX)
-	VMOVDQU Y4, 384(DX)
-	VMOVDQU Y5, 416(DX)
-	VMOVDQU Y6, 448(DX)
-	VMOVDQU Y7, 480(DX)
+	VMOVDQU Y0, 512(DX)
+	VMOVDQU Y1, 544(DX)
+	VMOVDQU Y2, 576(DX)
+	VMOVDQU Y3, 608(DX)
+	VMOVDQU Y4, 640(DX)
+	VMOVDQU Y5, 672(DX)
+	VMOVDQU Y6, 704(DX)
+	VMOVDQU Y7, 736(DX)
 	VZEROUPPER
 	RET
 
@@ -7055,50 +7055,50 @@ batchyloop_125:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	MOVQ           128(DX), R8
+	MOVQ           256(DX), R8
 	VMOVDQU        X0, (R8)(SI*1)
-	MOVQ           136(DX), R8
+	MOVQ           264(DX), R8
 	VEXTRACTI128   $0x01, Y0, (R8)(SI*1)
-	MOVQ           144(DX), R8
+	MOVQ           272(DX), R8
 	VMOVDQU        X1, (R8)(SI*1)
-	MOVQ           152(DX), R8
+	MOVQ           280(DX), R8
 	VEXTRACTI128   $0x01, Y1, (R8)(SI*1)
-	MOVQ           160(DX), R8
+	MOVQ           288(DX), R8
 	VMOVDQU        X2, (R8)(SI*1)
-	MOVQ           168(DX), R8
+	MOVQ           296(DX), R8
 	VEXTRACTI128   $0x01, Y2, (R8)(SI*1)
-	MOVQ           176(DX), R8
+	MOVQ           304(DX), R8
 	VMOVDQU        X3, (R8)(SI*1)
-	MOVQ           184(DX), R8
+	MOVQ           312(DX), R8
 	VEXTRACTI128   $0x01, Y3, (R8)(SI*1)
-	MOVQ           192(DX), R8
+	MOVQ           320(DX), R8
 	VMOVDQU        X4, (R8)(SI*1)
-	MOVQ           200(DX), R8
+	MOVQ           328(DX), R8
 	VEXTRACTI128   $0x01, Y4, (R8)(SI*1)
-	MOVQ           208(DX), R8
+	MOVQ           336(DX), R8
 	VMOVDQU        X5, (R8)(SI*1)
-	MOVQ           216(DX), R8
+	MOVQ           344(DX), R8
 	VEXTRACTI128   $0x01, Y5, (R8)(SI*1)
-	MOVQ           224(DX), R8
+	MOVQ           352(DX), R8
 	VMOVDQU        X6, (R8)(SI*1)
-	MOVQ           232(DX), R8
+	MOVQ           360(DX), R8
 	VEXTRACTI128   $0x01, Y6, (R8)(SI*1)
-	MOVQ           240(DX), R8
+	MOVQ           368(DX), R8
 	VMOVDQU        X7, (R8)(SI*1)
-	MOVQ           248(DX), R8
+	MOVQ           376(DX), R8
 	VEXTRACTI128   $0x01, Y7, (R8)(SI*1)
 	ADDQ           $0x10, SI
 	JMP            batchyloop_125
 
 batchydone_126:
-	VMOVDQU Y0, 256(DX)
-	VMOVDQU Y1, 288(DX)
-	VMOVDQU Y2, 320(DX)
-	VMOVDQU Y3, 352(DX)
-	VMOVDQU Y4, 384(DX)
-	VMOVDQU Y5, 416(DX)
-	VMOVDQU Y6, 448(DX)
-	VMOVDQU Y7, 480(DX)
+	VMOVDQU Y0, 512(DX)
+	VMOVDQU Y1, 544(DX)
+	VMOVDQU Y2, 576(DX)
+	VMOVDQU Y3, 608(DX)
+	VMOVDQU Y4, 640(DX)
+	VMOVDQU Y5, 672(DX)
+	VMOVDQU Y6, 704(DX)
+	VMOVDQU Y7, 736(DX)
 	VZEROUPPER
 	RET
 
@@ -7111,16 +7111,16 @@ TEXT ·encryptBatchVAES512(SB), NOSPLIT, $0-32
 	MOVQ      nblocks+24(FP), BX
 	SHLQ      $0x04, BX
 	XORQ      SI, SI
-	VMOVDQU64 256(DX), Z0
-	VMOVDQU64 320(DX), Z1
-	VMOVDQU64 384(DX), Z2
-	VMOVDQU64 448(DX), Z3
+	VMOVDQU64 512(DX), Z0
+	VMOVDQU64 576(DX), Z1
+	VMOVDQU64 640(DX), Z2
+	VMOVDQU64 704(DX), Z3
 	CMPQ      CX, $0x0c
-	JB        batchz10
-	JE        batchz12
-	JMP       batchz14
+	JB        encryptBatchVAES512_10
+	JE        encryptBatchVAES512_12
+	JMP       encryptBatchVAES512_14
 
-batchz10:
+encryptBatchVAES512_10:
 	VBROADCASTI32X4 (AX), Z16
 	VBROADCASTI32X4 16(AX), Z17
 	VBROADCASTI32X4 32(AX), Z18
@@ -7212,50 +7212,50 @@ batchzloop_127:
 	VAESENCLAST   Z26, Z1, Z1
 	VAESENCLAST   Z26, Z2, Z2
 	VAESENCLAST   Z26, Z3, Z3
-	MOVQ          128(DX), R8
+	MOVQ          256(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          136(DX), R8
+	MOVQ          264(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          144(DX), R8
+	MOVQ          272(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          152(DX), R8
+	MOVQ          280(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          160(DX), R8
+	MOVQ          288(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          168(DX), R8
+	MOVQ          296(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          176(DX), R8
+	MOVQ          304(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          184(DX), R8
+	MOVQ          312(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          192(DX), R8
+	MOVQ          320(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          200(DX), R8
+	MOVQ          328(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          208(DX), R8
+	MOVQ          336(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          216(DX), R8
+	MOVQ          344(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          224(DX), R8
+	MOVQ          352(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          232(DX), R8
+	MOVQ          360(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          240(DX), R8
+	MOVQ          368(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          248(DX), R8
+	MOVQ          376(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_127
 
 batchzdone_128:
-	VMOVDQU64 Z0, 256(DX)
-	VMOVDQU64 Z1, 320(DX)
-	VMOVDQU64 Z2, 384(DX)
-	VMOVDQU64 Z3, 448(DX)
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
 	VZEROUPPER
 	RET
 
-batchz12:
+encryptBatchVAES512_12:
 	VBROADCASTI32X4 (AX), Z16
 	VBROADCASTI32X4 16(AX), Z17
 	VBROADCASTI32X4 32(AX), Z18
@@ -7357,50 +7357,50 @@ batchzloop_129:
 	VAESENCLAST   Z28, Z1, Z1
 	VAESENCLAST   Z28, Z2, Z2
 	VAESENCLAST   Z28, Z3, Z3
-	MOVQ          128(DX), R8
+	MOVQ          256(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          136(DX), R8
+	MOVQ          264(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          144(DX), R8
+	MOVQ          272(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          152(DX), R8
+	MOVQ          280(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          160(DX), R8
+	MOVQ          288(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          168(DX), R8
+	MOVQ          296(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          176(DX), R8
+	MOVQ          304(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          184(DX), R8
+	MOVQ          312(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          192(DX), R8
+	MOVQ          320(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          200(DX), R8
+	MOVQ          328(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          208(DX), R8
+	MOVQ          336(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          216(DX), R8
+	MOVQ          344(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          224(DX), R8
+	MOVQ          352(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          232(DX), R8
+	MOVQ          360(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          240(DX), R8
+	MOVQ          368(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          248(DX), R8
+	MOVQ          376(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_129
 
 batchzdone_130:
-	VMOVDQU64 Z0, 256(DX)
-	VMOVDQU64 Z1, 320(DX)
-	VMOVDQU64 Z2, 384(DX)
-	VMOVDQU64 Z3, 448(DX)
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
 	VZEROUPPER
 	RET
 
-batchz14:
+encryptBatchVAES512_14:
 	VBROADCASTI32X4 (AX), Z16
 	VBROADCASTI32X4 16(AX), Z17
 	VBROADCASTI32X4 32(AX), Z18
@@ -7512,45 +7512,862 @@ batchzloop_131:
 	VAESENCLAST   Z30, Z1, Z1
 	VAESENCLAST   Z30, Z2, Z2
 	VAESENCLAST   Z30, Z3, Z3
-	MOVQ          128(DX), R8
+	MOVQ          256(DX), R8
 	VMOVDQU       X0, (R8)(SI*1)
-	MOVQ          136(DX), R8
+	MOVQ          264(DX), R8
 	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
-	MOVQ          144(DX), R8
+	MOVQ          272(DX), R8
 	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
-	MOVQ          152(DX), R8
+	MOVQ          280(DX), R8
 	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
-	MOVQ          160(DX), R8
+	MOVQ          288(DX), R8
 	VMOVDQU       X1, (R8)(SI*1)
-	MOVQ          168(DX), R8
+	MOVQ          296(DX), R8
 	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
-	MOVQ          176(DX), R8
+	MOVQ          304(DX), R8
 	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
-	MOVQ          184(DX), R8
+	MOVQ          312(DX), R8
 	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
-	MOVQ          192(DX), R8
+	MOVQ          320(DX), R8
 	VMOVDQU       X2, (R8)(SI*1)
-	MOVQ          200(DX), R8
+	MOVQ          328(DX), R8
 	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
-	MOVQ          208(DX), R8
+	MOVQ          336(DX), R8
 	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
-	MOVQ          216(DX), R8
+	MOVQ          344(DX), R8
 	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
-	MOVQ          224(DX), R8
+	MOVQ          352(DX), R8
 	VMOVDQU       X3, (R8)(SI*1)
-	MOVQ          232(DX), R8
+	MOVQ          360(DX), R8
 	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
-	MOVQ          240(DX), R8
+	MOVQ          368(DX), R8
 	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
-	MOVQ          248(DX), R8
+	MOVQ          376(DX), R8
 	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
 	ADDQ          $0x10, SI
 	JMP           batchzloop_131
 
 batchzdone_132:
-	VMOVDQU64 Z0, 256(DX)
-	VMOVDQU64 Z1, 320(DX)
-	VMOVDQU64 Z2, 384(DX)
-	VMOVDQU64 Z3, 448(DX)
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
+	VZEROUPPER
+	RET
+
+// func encryptBatchVAES512x32(xk *byte, nr int, lanes *byte, nblocks int)
+// Requires: AVX, AVX512F, VAES
+TEXT ·encryptBatchVAES512x32(SB), NOSPLIT, $0-32
+	MOVQ      xk+0(FP), AX
+	MOVQ      nr+8(FP), CX
+	MOVQ      lanes+16(FP), DX
+	MOVQ      nblocks+24(FP), BX
+	SHLQ      $0x04, BX
+	XORQ      SI, SI
+	VMOVDQU64 512(DX), Z0
+	VMOVDQU64 576(DX), Z1
+	VMOVDQU64 640(DX), Z2
+	VMOVDQU64 704(DX), Z3
+	VMOVDQU64 768(DX), Z4
+	VMOVDQU64 832(DX), Z5
+	VMOVDQU64 896(DX), Z6
+	VMOVDQU64 960(DX), Z7
+	CMPQ      CX, $0x0c
+	JB        encryptBatchVAES512x32_10
+	JE        encryptBatchVAES512x32_12
+	JMP       encryptBatchVAES512x32_14
+
+encryptBatchVAES512x32_10:
+	VBROADCASTI32X4 (AX), Z16
+	VBROADCASTI32X4 16(AX), Z17
+	VBROADCASTI32X4 32(AX), Z18
+	VBROADCASTI32X4 48(AX), Z19
+	VBROADCASTI32X4 64(AX), Z20
+	VBROADCASTI32X4 80(AX), Z21
+	VBROADCASTI32X4 96(AX), Z22
+	VBROADCASTI32X4 112(AX), Z23
+	VBROADCASTI32X4 128(AX), Z24
+	VBROADCASTI32X4 144(AX), Z25
+	VBROADCASTI32X4 160(AX), Z26
+
+batchzloop_133:
+	CMPQ          SI, BX
+	JAE           batchzdone_134
+	MOVQ          (DX), R8
+	VMOVDQU       (R8)(SI*1), X8
+	MOVQ          8(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z8, Z8
+	MOVQ          16(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z8, Z8
+	MOVQ          24(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z8, Z8
+	VPTERNLOGQ    $0x96, Z16, Z8, Z0
+	MOVQ          32(DX), R8
+	VMOVDQU       (R8)(SI*1), X9
+	MOVQ          40(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z9, Z9
+	MOVQ          48(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z9, Z9
+	MOVQ          56(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z9, Z9
+	VPTERNLOGQ    $0x96, Z16, Z9, Z1
+	MOVQ          64(DX), R8
+	VMOVDQU       (R8)(SI*1), X10
+	MOVQ          72(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z10, Z10
+	MOVQ          80(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z10, Z10
+	MOVQ          88(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z10, Z10
+	VPTERNLOGQ    $0x96, Z16, Z10, Z2
+	MOVQ          96(DX), R8
+	VMOVDQU       (R8)(SI*1), X11
+	MOVQ          104(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z11, Z11
+	MOVQ          112(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z11, Z11
+	MOVQ          120(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z11, Z11
+	VPTERNLOGQ    $0x96, Z16, Z11, Z3
+	MOVQ          128(DX), R8
+	VMOVDQU       (R8)(SI*1), X12
+	MOVQ          136(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z12, Z12
+	MOVQ          144(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z12, Z12
+	MOVQ          152(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z12, Z12
+	VPTERNLOGQ    $0x96, Z16, Z12, Z4
+	MOVQ          160(DX), R8
+	VMOVDQU       (R8)(SI*1), X13
+	MOVQ          168(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z13, Z13
+	MOVQ          176(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z13, Z13
+	MOVQ          184(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z13, Z13
+	VPTERNLOGQ    $0x96, Z16, Z13, Z5
+	MOVQ          192(DX), R8
+	VMOVDQU       (R8)(SI*1), X14
+	MOVQ          200(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z14, Z14
+	MOVQ          208(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z14, Z14
+	MOVQ          216(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z14, Z14
+	VPTERNLOGQ    $0x96, Z16, Z14, Z6
+	MOVQ          224(DX), R8
+	VMOVDQU       (R8)(SI*1), X15
+	MOVQ          232(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z15, Z15
+	MOVQ          240(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z15, Z15
+	MOVQ          248(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z15, Z15
+	VPTERNLOGQ    $0x96, Z16, Z15, Z7
+	VAESENC       Z17, Z0, Z0
+	VAESENC       Z17, Z1, Z1
+	VAESENC       Z17, Z2, Z2
+	VAESENC       Z17, Z3, Z3
+	VAESENC       Z17, Z4, Z4
+	VAESENC       Z17, Z5, Z5
+	VAESENC       Z17, Z6, Z6
+	VAESENC       Z17, Z7, Z7
+	VAESENC       Z18, Z0, Z0
+	VAESENC       Z18, Z1, Z1
+	VAESENC       Z18, Z2, Z2
+	VAESENC       Z18, Z3, Z3
+	VAESENC       Z18, Z4, Z4
+	VAESENC       Z18, Z5, Z5
+	VAESENC       Z18, Z6, Z6
+	VAESENC       Z18, Z7, Z7
+	VAESENC       Z19, Z0, Z0
+	VAESENC       Z19, Z1, Z1
+	VAESENC       Z19, Z2, Z2
+	VAESENC       Z19, Z3, Z3
+	VAESENC       Z19, Z4, Z4
+	VAESENC       Z19, Z5, Z5
+	VAESENC       Z19, Z6, Z6
+	VAESENC       Z19, Z7, Z7
+	VAESENC       Z20, Z0, Z0
+	VAESENC       Z20, Z1, Z1
+	VAESENC       Z20, Z2, Z2
+	VAESENC       Z20, Z3, Z3
+	VAESENC       Z20, Z4, Z4
+	VAESENC       Z20, Z5, Z5
+	VAESENC       Z20, Z6, Z6
+	VAESENC       Z20, Z7, Z7
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	VAESENCLAST   Z26, Z0, Z0
+	VAESENCLAST   Z26, Z1, Z1
+	VAESENCLAST   Z26, Z2, Z2
+	VAESENCLAST   Z26, Z3, Z3
+	VAESENCLAST   Z26, Z4, Z4
+	VAESENCLAST   Z26, Z5, Z5
+	VAESENCLAST   Z26, Z6, Z6
+	VAESENCLAST   Z26, Z7, Z7
+	MOVQ          256(DX), R8
+	VMOVDQU       X0, (R8)(SI*1)
+	MOVQ          264(DX), R8
+	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
+	MOVQ          272(DX), R8
+	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
+	MOVQ          280(DX), R8
+	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
+	MOVQ          288(DX), R8
+	VMOVDQU       X1, (R8)(SI*1)
+	MOVQ          296(DX), R8
+	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
+	MOVQ          304(DX), R8
+	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
+	MOVQ          312(DX), R8
+	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
+	MOVQ          320(DX), R8
+	VMOVDQU       X2, (R8)(SI*1)
+	MOVQ          328(DX), R8
+	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
+	MOVQ          336(DX), R8
+	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
+	MOVQ          344(DX), R8
+	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
+	MOVQ          352(DX), R8
+	VMOVDQU       X3, (R8)(SI*1)
+	MOVQ          360(DX), R8
+	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
+	MOVQ          368(DX), R8
+	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
+	MOVQ          376(DX), R8
+	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
+	MOVQ          384(DX), R8
+	VMOVDQU       X4, (R8)(SI*1)
+	MOVQ          392(DX), R8
+	VEXTRACTI32X4 $0x01, Z4, (R8)(SI*1)
+	MOVQ          400(DX), R8
+	VEXTRACTI32X4 $0x02, Z4, (R8)(SI*1)
+	MOVQ          408(DX), R8
+	VEXTRACTI32X4 $0x03, Z4, (R8)(SI*1)
+	MOVQ          416(DX), R8
+	VMOVDQU       X5, (R8)(SI*1)
+	MOVQ          424(DX), R8
+	VEXTRACTI32X4 $0x01, Z5, (R8)(SI*1)
+	MOVQ          432(DX), R8
+	VEXTRACTI32X4 $0x02, Z5, (R8)(SI*1)
+	MOVQ          440(DX), R8
+	VEXTRACTI32X4 $0x03, Z5, (R8)(SI*1)
+	MOVQ          448(DX), R8
+	VMOVDQU       X6, (R8)(SI*1)
+	MOVQ          456(DX), R8
+	VEXTRACTI32X4 $0x01, Z6, (R8)(SI*1)
+	MOVQ          464(DX), R8
+	VEXTRACTI32X4 $0x02, Z6, (R8)(SI*1)
+	MOVQ          472(DX), R8
+	VEXTRACTI32X4 $0x03, Z6, (R8)(SI*1)
+	MOVQ          480(DX), R8
+	VMOVDQU       X7, (R8)(SI*1)
+	MOVQ          488(DX), R8
+	VEXTRACTI32X4 $0x01, Z7, (R8)(SI*1)
+	MOVQ          496(DX), R8
+	VEXTRACTI32X4 $0x02, Z7, (R8)(SI*1)
+	MOVQ          504(DX), R8
+	VEXTRACTI32X4 $0x03, Z7, (R8)(SI*1)
+	ADDQ          $0x10, SI
+	JMP           batchzloop_133
+
+batchzdone_134:
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
+	VMOVDQU64 Z4, 768(DX)
+	VMOVDQU64 Z5, 832(DX)
+	VMOVDQU64 Z6, 896(DX)
+	VMOVDQU64 Z7, 960(DX)
+	VZEROUPPER
+	RET
+
+encryptBatchVAES512x32_12:
+	VBROADCASTI32X4 (AX), Z16
+	VBROADCASTI32X4 16(AX), Z17
+	VBROADCASTI32X4 32(AX), Z18
+	VBROADCASTI32X4 48(AX), Z19
+	VBROADCASTI32X4 64(AX), Z20
+	VBROADCASTI32X4 80(AX), Z21
+	VBROADCASTI32X4 96(AX), Z22
+	VBROADCASTI32X4 112(AX), Z23
+	VBROADCASTI32X4 128(AX), Z24
+	VBROADCASTI32X4 144(AX), Z25
+	VBROADCASTI32X4 160(AX), Z26
+	VBROADCASTI32X4 176(AX), Z27
+	VBROADCASTI32X4 192(AX), Z28
+
+batchzloop_135:
+	CMPQ          SI, BX
+	JAE           batchzdone_136
+	MOVQ          (DX), R8
+	VMOVDQU       (R8)(SI*1), X8
+	MOVQ          8(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z8, Z8
+	MOVQ          16(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z8, Z8
+	MOVQ          24(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z8, Z8
+	VPTERNLOGQ    $0x96, Z16, Z8, Z0
+	MOVQ          32(DX), R8
+	VMOVDQU       (R8)(SI*1), X9
+	MOVQ          40(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z9, Z9
+	MOVQ          48(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z9, Z9
+	MOVQ          56(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z9, Z9
+	VPTERNLOGQ    $0x96, Z16, Z9, Z1
+	MOVQ          64(DX), R8
+	VMOVDQU       (R8)(SI*1), X10
+	MOVQ          72(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z10, Z10
+	MOVQ          80(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z10, Z10
+	MOVQ          88(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z10, Z10
+	VPTERNLOGQ    $0x96, Z16, Z10, Z2
+	MOVQ          96(DX), R8
+	VMOVDQU       (R8)(SI*1), X11
+	MOVQ          104(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z11, Z11
+	MOVQ          112(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z11, Z11
+	MOVQ          120(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z11, Z11
+	VPTERNLOGQ    $0x96, Z16, Z11, Z3
+	MOVQ          128(DX), R8
+	VMOVDQU       (R8)(SI*1), X12
+	MOVQ          136(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z12, Z12
+	MOVQ          144(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z12, Z12
+	MOVQ          152(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z12, Z12
+	VPTERNLOGQ    $0x96, Z16, Z12, Z4
+	MOVQ          160(DX), R8
+	VMOVDQU       (R8)(SI*1), X13
+	MOVQ          168(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z13, Z13
+	MOVQ          176(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z13, Z13
+	MOVQ          184(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z13, Z13
+	VPTERNLOGQ    $0x96, Z16, Z13, Z5
+	MOVQ          192(DX), R8
+	VMOVDQU       (R8)(SI*1), X14
+	MOVQ          200(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z14, Z14
+	MOVQ          208(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z14, Z14
+	MOVQ          216(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z14, Z14
+	VPTERNLOGQ    $0x96, Z16, Z14, Z6
+	MOVQ          224(DX), R8
+	VMOVDQU       (R8)(SI*1), X15
+	MOVQ          232(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z15, Z15
+	MOVQ          240(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z15, Z15
+	MOVQ          248(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z15, Z15
+	VPTERNLOGQ    $0x96, Z16, Z15, Z7
+	VAESENC       Z17, Z0, Z0
+	VAESENC       Z17, Z1, Z1
+	VAESENC       Z17, Z2, Z2
+	VAESENC       Z17, Z3, Z3
+	VAESENC       Z17, Z4, Z4
+	VAESENC       Z17, Z5, Z5
+	VAESENC       Z17, Z6, Z6
+	VAESENC       Z17, Z7, Z7
+	VAESENC       Z18, Z0, Z0
+	VAESENC       Z18, Z1, Z1
+	VAESENC       Z18, Z2, Z2
+	VAESENC       Z18, Z3, Z3
+	VAESENC       Z18, Z4, Z4
+	VAESENC       Z18, Z5, Z5
+	VAESENC       Z18, Z6, Z6
+	VAESENC       Z18, Z7, Z7
+	VAESENC       Z19, Z0, Z0
+	VAESENC       Z19, Z1, Z1
+	VAESENC       Z19, Z2, Z2
+	VAESENC       Z19, Z3, Z3
+	VAESENC       Z19, Z4, Z4
+	VAESENC       Z19, Z5, Z5
+	VAESENC       Z19, Z6, Z6
+	VAESENC       Z19, Z7, Z7
+	VAESENC       Z20, Z0, Z0
+	VAESENC       Z20, Z1, Z1
+	VAESENC       Z20, Z2, Z2
+	VAESENC       Z20, Z3, Z3
+	VAESENC       Z20, Z4, Z4
+	VAESENC       Z20, Z5, Z5
+	VAESENC       Z20, Z6, Z6
+	VAESENC       Z20, Z7, Z7
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	VAESENCLAST   Z28, Z0, Z0
+	VAESENCLAST   Z28, Z1, Z1
+	VAESENCLAST   Z28, Z2, Z2
+	VAESENCLAST   Z28, Z3, Z3
+	VAESENCLAST   Z28, Z4, Z4
+	VAESENCLAST   Z28, Z5, Z5
+	VAESENCLAST   Z28, Z6, Z6
+	VAESENCLAST   Z28, Z7, Z7
+	MOVQ          256(DX), R8
+	VMOVDQU       X0, (R8)(SI*1)
+	MOVQ          264(DX), R8
+	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
+	MOVQ          272(DX), R8
+	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
+	MOVQ          280(DX), R8
+	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
+	MOVQ          288(DX), R8
+	VMOVDQU       X1, (R8)(SI*1)
+	MOVQ          296(DX), R8
+	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
+	MOVQ          304(DX), R8
+	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
+	MOVQ          312(DX), R8
+	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
+	MOVQ          320(DX), R8
+	VMOVDQU       X2, (R8)(SI*1)
+	MOVQ          328(DX), R8
+	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
+	MOVQ          336(DX), R8
+	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
+	MOVQ          344(DX), R8
+	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
+	MOVQ          352(DX), R8
+	VMOVDQU       X3, (R8)(SI*1)
+	MOVQ          360(DX), R8
+	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
+	MOVQ          368(DX), R8
+	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
+	MOVQ          376(DX), R8
+	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
+	MOVQ          384(DX), R8
+	VMOVDQU       X4, (R8)(SI*1)
+	MOVQ          392(DX), R8
+	VEXTRACTI32X4 $0x01, Z4, (R8)(SI*1)
+	MOVQ          400(DX), R8
+	VEXTRACTI32X4 $0x02, Z4, (R8)(SI*1)
+	MOVQ          408(DX), R8
+	VEXTRACTI32X4 $0x03, Z4, (R8)(SI*1)
+	MOVQ          416(DX), R8
+	VMOVDQU       X5, (R8)(SI*1)
+	MOVQ          424(DX), R8
+	VEXTRACTI32X4 $0x01, Z5, (R8)(SI*1)
+	MOVQ          432(DX), R8
+	VEXTRACTI32X4 $0x02, Z5, (R8)(SI*1)
+	MOVQ          440(DX), R8
+	VEXTRACTI32X4 $0x03, Z5, (R8)(SI*1)
+	MOVQ          448(DX), R8
+	VMOVDQU       X6, (R8)(SI*1)
+	MOVQ          456(DX), R8
+	VEXTRACTI32X4 $0x01, Z6, (R8)(SI*1)
+	MOVQ          464(DX), R8
+	VEXTRACTI32X4 $0x02, Z6, (R8)(SI*1)
+	MOVQ          472(DX), R8
+	VEXTRACTI32X4 $0x03, Z6, (R8)(SI*1)
+	MOVQ          480(DX), R8
+	VMOVDQU       X7, (R8)(SI*1)
+	MOVQ          488(DX), R8
+	VEXTRACTI32X4 $0x01, Z7, (R8)(SI*1)
+	MOVQ          496(DX), R8
+	VEXTRACTI32X4 $0x02, Z7, (R8)(SI*1)
+	MOVQ          504(DX), R8
+	VEXTRACTI32X4 $0x03, Z7, (R8)(SI*1)
+	ADDQ          $0x10, SI
+	JMP           batchzloop_135
+
+batchzdone_136:
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
+	VMOVDQU64 Z4, 768(DX)
+	VMOVDQU64 Z5, 832(DX)
+	VMOVDQU64 Z6, 896(DX)
+	VMOVDQU64 Z7, 960(DX)
+	VZEROUPPER
+	RET
+
+encryptBatchVAES512x32_14:
+	VBROADCASTI32X4 (AX), Z16
+	VBROADCASTI32X4 16(AX), Z17
+	VBROADCASTI32X4 32(AX), Z18
+	VBROADCASTI32X4 48(AX), Z19
+	VBROADCASTI32X4 64(AX), Z20
+	VBROADCASTI32X4 80(AX), Z21
+	VBROADCASTI32X4 96(AX), Z22
+	VBROADCASTI32X4 112(AX), Z23
+	VBROADCASTI32X4 128(AX), Z24
+	VBROADCASTI32X4 144(AX), Z25
+	VBROADCASTI32X4 160(AX), Z26
+	VBROADCASTI32X4 176(AX), Z27
+	VBROADCASTI32X4 192(AX), Z28
+	VBROADCASTI32X4 208(AX), Z29
+	VBROADCASTI32X4 224(AX), Z30
+
+batchzloop_137:
+	CMPQ          SI, BX
+	JAE           batchzdone_138
+	MOVQ          (DX), R8
+	VMOVDQU       (R8)(SI*1), X8
+	MOVQ          8(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z8, Z8
+	MOVQ          16(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z8, Z8
+	MOVQ          24(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z8, Z8
+	VPTERNLOGQ    $0x96, Z16, Z8, Z0
+	MOVQ          32(DX), R8
+	VMOVDQU       (R8)(SI*1), X9
+	MOVQ          40(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z9, Z9
+	MOVQ          48(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z9, Z9
+	MOVQ          56(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z9, Z9
+	VPTERNLOGQ    $0x96, Z16, Z9, Z1
+	MOVQ          64(DX), R8
+	VMOVDQU       (R8)(SI*1), X10
+	MOVQ          72(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z10, Z10
+	MOVQ          80(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z10, Z10
+	MOVQ          88(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z10, Z10
+	VPTERNLOGQ    $0x96, Z16, Z10, Z2
+	MOVQ          96(DX), R8
+	VMOVDQU       (R8)(SI*1), X11
+	MOVQ          104(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z11, Z11
+	MOVQ          112(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z11, Z11
+	MOVQ          120(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z11, Z11
+	VPTERNLOGQ    $0x96, Z16, Z11, Z3
+	MOVQ          128(DX), R8
+	VMOVDQU       (R8)(SI*1), X12
+	MOVQ          136(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z12, Z12
+	MOVQ          144(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z12, Z12
+	MOVQ          152(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z12, Z12
+	VPTERNLOGQ    $0x96, Z16, Z12, Z4
+	MOVQ          160(DX), R8
+	VMOVDQU       (R8)(SI*1), X13
+	MOVQ          168(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z13, Z13
+	MOVQ          176(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z13, Z13
+	MOVQ          184(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z13, Z13
+	VPTERNLOGQ    $0x96, Z16, Z13, Z5
+	MOVQ          192(DX), R8
+	VMOVDQU       (R8)(SI*1), X14
+	MOVQ          200(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z14, Z14
+	MOVQ          208(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z14, Z14
+	MOVQ          216(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z14, Z14
+	VPTERNLOGQ    $0x96, Z16, Z14, Z6
+	MOVQ          224(DX), R8
+	VMOVDQU       (R8)(SI*1), X15
+	MOVQ          232(DX), R8
+	VINSERTI32X4  $0x01, (R8)(SI*1), Z15, Z15
+	MOVQ          240(DX), R8
+	VINSERTI32X4  $0x02, (R8)(SI*1), Z15, Z15
+	MOVQ          248(DX), R8
+	VINSERTI32X4  $0x03, (R8)(SI*1), Z15, Z15
+	VPTERNLOGQ    $0x96, Z16, Z15, Z7
+	VAESENC       Z17, Z0, Z0
+	VAESENC       Z17, Z1, Z1
+	VAESENC       Z17, Z2, Z2
+	VAESENC       Z17, Z3, Z3
+	VAESENC       Z17, Z4, Z4
+	VAESENC       Z17, Z5, Z5
+	VAESENC       Z17, Z6, Z6
+	VAESENC       Z17, Z7, Z7
+	VAESENC       Z18, Z0, Z0
+	VAESENC       Z18, Z1, Z1
+	VAESENC       Z18, Z2, Z2
+	VAESENC       Z18, Z3, Z3
+	VAESENC       Z18, Z4, Z4
+	VAESENC       Z18, Z5, Z5
+	VAESENC       Z18, Z6, Z6
+	VAESENC       Z18, Z7, Z7
+	VAESENC       Z19, Z0, Z0
+	VAESENC       Z19, Z1, Z1
+	VAESENC       Z19, Z2, Z2
+	VAESENC       Z19, Z3, Z3
+	VAESENC       Z19, Z4, Z4
+	VAESENC       Z19, Z5, Z5
+	VAESENC       Z19, Z6, Z6
+	VAESENC       Z19, Z7, Z7
+	VAESENC       Z20, Z0, Z0
+	VAESENC       Z20, Z1, Z1
+	VAESENC       Z20, Z2, Z2
+	VAESENC       Z20, Z3, Z3
+	VAESENC       Z20, Z4, Z4
+	VAESENC       Z20, Z5, Z5
+	VAESENC       Z20, Z6, Z6
+	VAESENC       Z20, Z7, Z7
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z28, Z4, Z4
+	VAESENC       Z28, Z5, Z5
+	VAESENC       Z28, Z6, Z6
+	VAESENC       Z28, Z7, Z7
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENC       Z29, Z4, Z4
+	VAESENC       Z29, Z5, Z5
+	VAESENC       Z29, Z6, Z6
+	VAESENC       Z29, Z7, Z7
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	VAESENCLAST   Z30, Z4, Z4
+	VAESENCLAST   Z30, Z5, Z5
+	VAESENCLAST   Z30, Z6, Z6
+	VAESENCLAST   Z30, Z7, Z7
+	MOVQ          256(DX), R8
+	VMOVDQU       X0, (R8)(SI*1)
+	MOVQ          264(DX), R8
+	VEXTRACTI32X4 $0x01, Z0, (R8)(SI*1)
+	MOVQ          272(DX), R8
+	VEXTRACTI32X4 $0x02, Z0, (R8)(SI*1)
+	MOVQ          280(DX), R8
+	VEXTRACTI32X4 $0x03, Z0, (R8)(SI*1)
+	MOVQ          288(DX), R8
+	VMOVDQU       X1, (R8)(SI*1)
+	MOVQ          296(DX), R8
+	VEXTRACTI32X4 $0x01, Z1, (R8)(SI*1)
+	MOVQ          304(DX), R8
+	VEXTRACTI32X4 $0x02, Z1, (R8)(SI*1)
+	MOVQ          312(DX), R8
+	VEXTRACTI32X4 $0x03, Z1, (R8)(SI*1)
+	MOVQ          320(DX), R8
+	VMOVDQU       X2, (R8)(SI*1)
+	MOVQ          328(DX), R8
+	VEXTRACTI32X4 $0x01, Z2, (R8)(SI*1)
+	MOVQ          336(DX), R8
+	VEXTRACTI32X4 $0x02, Z2, (R8)(SI*1)
+	MOVQ          344(DX), R8
+	VEXTRACTI32X4 $0x03, Z2, (R8)(SI*1)
+	MOVQ          352(DX), R8
+	VMOVDQU       X3, (R8)(SI*1)
+	MOVQ          360(DX), R8
+	VEXTRACTI32X4 $0x01, Z3, (R8)(SI*1)
+	MOVQ          368(DX), R8
+	VEXTRACTI32X4 $0x02, Z3, (R8)(SI*1)
+	MOVQ          376(DX), R8
+	VEXTRACTI32X4 $0x03, Z3, (R8)(SI*1)
+	MOVQ          384(DX), R8
+	VMOVDQU       X4, (R8)(SI*1)
+	MOVQ          392(DX), R8
+	VEXTRACTI32X4 $0x01, Z4, (R8)(SI*1)
+	MOVQ          400(DX), R8
+	VEXTRACTI32X4 $0x02, Z4, (R8)(SI*1)
+	MOVQ          408(DX), R8
+	VEXTRACTI32X4 $0x03, Z4, (R8)(SI*1)
+	MOVQ          416(DX), R8
+	VMOVDQU       X5, (R8)(SI*1)
+	MOVQ          424(DX), R8
+	VEXTRACTI32X4 $0x01, Z5, (R8)(SI*1)
+	MOVQ          432(DX), R8
+	VEXTRACTI32X4 $0x02, Z5, (R8)(SI*1)
+	MOVQ          440(DX), R8
+	VEXTRACTI32X4 $0x03, Z5, (R8)(SI*1)
+	MOVQ          448(DX), R8
+	VMOVDQU       X6, (R8)(SI*1)
+	MOVQ          456(DX), R8
+	VEXTRACTI32X4 $0x01, Z6, (R8)(SI*1)
+	MOVQ          464(DX), R8
+	VEXTRACTI32X4 $0x02, Z6, (R8)(SI*1)
+	MOVQ          472(DX), R8
+	VEXTRACTI32X4 $0x03, Z6, (R8)(SI*1)
+	MOVQ          480(DX), R8
+	VMOVDQU       X7, (R8)(SI*1)
+	MOVQ          488(DX), R8
+	VEXTRACTI32X4 $0x01, Z7, (R8)(SI*1)
+	MOVQ          496(DX), R8
+	VEXTRACTI32X4 $0x02, Z7, (R8)(SI*1)
+	MOVQ          504(DX), R8
+	VEXTRACTI32X4 $0x03, Z7, (R8)(SI*1)
+	ADDQ          $0x10, SI
+	JMP           batchzloop_137
+
+batchzdone_138:
+	VMOVDQU64 Z0, 512(DX)
+	VMOVDQU64 Z1, 576(DX)
+	VMOVDQU64 Z2, 640(DX)
+	VMOVDQU64 Z3, 704(DX)
+	VMOVDQU64 Z4, 768(DX)
+	VMOVDQU64 Z5, 832(DX)
+	VMOVDQU64 Z6, 896(DX)
+	VMOVDQU64 Z7, 960(DX)
 	VZEROUPPER
 	RET

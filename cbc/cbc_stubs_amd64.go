@@ -52,7 +52,13 @@ func encryptBatchAESNI(xk *byte, nr int, lanes *byte, nblocks int)
 func encryptBatchVAES256(xk *byte, nr int, lanes *byte, nblocks int)
 
 // encryptBatchVAES512 CBC-encrypts nblocks blocks from src to dst in each
-// of the 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
+// of the first 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
 //
 //go:noescape
 func encryptBatchVAES512(xk *byte, nr int, lanes *byte, nblocks int)
+
+// encryptBatchVAES512x32 CBC-encrypts nblocks blocks from src to dst in each
+// of the first 32 lanes, interleaved four to a zmm register, with the nr-round schedule xk.
+//
+//go:noescape
+func encryptBatchVAES512x32(xk *byte, nr int, lanes *byte, nblocks int)

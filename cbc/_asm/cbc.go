@@ -2,7 +2,8 @@
 // expansion (AESKEYGENASSIST, no tables), CBC decryption with 12 xmm blocks
 // in flight (AES-NI) or 12 ymm/zmm registers of 2/4 blocks (VAES), the serial
 // CBC encryption chain with the round keys held in registers, and multi-lane
-// CBC encryption of independent values (8 lanes with AES-NI, 16 with VAES).
+// CBC encryption of independent values (8 lanes with AES-NI, 16 with VAES,
+// 32 with VAES-512 for batches of more than 16).
 //
 // Every kernel is constant-time: no branch or address depends on key or data,
 // only on lengths and the round count.
@@ -49,7 +50,8 @@ func main() {
 	decryptCBC("decryptCBCVAES512", evex512, "VAES on zmm registers (AVX-512)")
 	encryptBatchAESNI()
 	encryptBatchVAES256()
-	encryptBatchVAES512()
+	encryptBatchVAES512("encryptBatchVAES512", 4)
+	encryptBatchVAES512("encryptBatchVAES512x32", 8)
 	Generate()
 }
 
@@ -474,12 +476,12 @@ func (d *decGen) vpxor(a, b, dst Op) {
 	VPXOR(a, b, dst)
 }
 
-// Lanes layout shared with batchLanes in batch.go: 16 source pointers, 16
-// destination pointers, then 16 chaining values.
+// Lanes layout shared with batchLanes in batch.go: 32 source pointers, 32
+// destination pointers, then 32 chaining values.
 const (
 	laneSrc = 0
-	laneDst = 16 * 8
-	laneIVs = 2 * 16 * 8
+	laneDst = 32 * 8
+	laneIVs = 2 * 32 * 8
 )
 
 // encryptBatchAESNI emits 8-lane CBC encryption: lane l encrypts nblocks
@@ -540,14 +542,15 @@ func encryptBatchAESNI() {
 	}
 }
 
-// encryptBatchVAES512 emits 16-lane CBC encryption: lanes 4j..4j+3 share zmm
-// register j, one lane per 128-bit slot, with the round keys resident in
-// Z16..Z16+nr. Same contract as encryptBatchAESNI.
-func encryptBatchVAES512() {
-	TEXT("encryptBatchVAES512", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
+// encryptBatchVAES512 emits CBC encryption of 4·regs lanes (16 or 32): lanes
+// 4j..4j+3 share zmm register j, one lane per 128-bit slot, with the
+// plaintext gathered in Z(8+j) and the round keys resident in Z16..Z16+nr.
+// Same contract as encryptBatchAESNI.
+func encryptBatchVAES512(name string, regs int) {
+	TEXT(name, NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
 	Pragma("noescape")
-	Doc("encryptBatchVAES512 CBC-encrypts nblocks blocks from src to dst in each",
-		"of the 16 lanes, interleaved four to a zmm register, with the nr-round schedule xk.")
+	Doc(fmt.Sprintf("%s CBC-encrypts nblocks blocks from src to dst in each", name),
+		fmt.Sprintf("of the first %d lanes, interleaved four to a zmm register, with the nr-round schedule xk.", 4*regs))
 	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
@@ -555,12 +558,12 @@ func encryptBatchVAES512() {
 	Load(Param("nblocks"), end)
 	SHLQ(Imm(4), end)
 	XORQ(off, off)
-	for j := 0; j < 4; j++ {
+	for j := 0; j < regs; j++ {
 		VMOVDQU64(Mem{Base: lanes, Disp: laneIVs + 64*j}, zmm(j))
 	}
-	dispatchRounds(nr, "batchz")
+	dispatchRounds(nr, name+"_")
 	for _, r := range roundCounts {
-		Label(fmt.Sprintf("batchz%d", r))
+		Label(fmt.Sprintf("%s_%d", name, r))
 		for i := 0; i <= r; i++ {
 			VBROADCASTI32X4(Mem{Base: xk, Disp: 16 * i}, zmm(16+i))
 		}
@@ -568,7 +571,7 @@ func encryptBatchVAES512() {
 		Label(loop)
 		CMPQ(off, end)
 		JAE(LabelRef(done))
-		for j := 0; j < 4; j++ {
+		for j := 0; j < regs; j++ {
 			t := zmm(8 + j)
 			for q := 0; q < 4; q++ {
 				MOVQ(Mem{Base: lanes, Disp: laneSrc + 8*(4*j+q)}, p)
@@ -582,14 +585,14 @@ func encryptBatchVAES512() {
 			VPTERNLOGQ(Imm(0x96), Z16, t, zmm(j)) // state ^= plaintext ^ key 0
 		}
 		for rd := 1; rd < r; rd++ {
-			for j := 0; j < 4; j++ {
+			for j := 0; j < regs; j++ {
 				VAESENC(zmm(16+rd), zmm(j), zmm(j))
 			}
 		}
-		for j := 0; j < 4; j++ {
+		for j := 0; j < regs; j++ {
 			VAESENCLAST(zmm(16+r), zmm(j), zmm(j))
 		}
-		for j := 0; j < 4; j++ {
+		for j := 0; j < regs; j++ {
 			for q := 0; q < 4; q++ {
 				MOVQ(Mem{Base: lanes, Disp: laneDst + 8*(4*j+q)}, p)
 				m := Mem{Base: p, Index: off, Scale: 1}
@@ -603,7 +606,7 @@ func encryptBatchVAES512() {
 		ADDQ(Imm(16), off)
 		JMP(LabelRef(loop))
 		Label(done)
-		for j := 0; j < 4; j++ {
+		for j := 0; j < regs; j++ {
 			VMOVDQU64(zmm(j), Mem{Base: lanes, Disp: laneIVs + 64*j})
 		}
 		VZEROUPPER()
