@@ -110,9 +110,10 @@ func FuzzChainDecrypt(f *testing.F) {
 	})
 }
 
-// secretValue finds the values of secret fields in a configuration, to check
-// that no error quotes them.
-var secretValue = regexp.MustCompile(`secret"?\s*:\s*["']?([A-Za-z0-9+/=]{6,})`)
+// secretValue finds the values of secret fields in a configuration (YAML
+// "secret: v", JSON "secret":"v"), to check that no error quotes them. A
+// plain "secret:v" is one YAML scalar, not a field and its value.
+var secretValue = regexp.MustCompile(`(?:secret\s*:\s+|"secret"\s*:\s*)["']?([A-Za-z0-9+/=]{6,})`)
 
 // exampleResource turns a resource rule into a resource that For accepts
 // and that the rule covers.
