@@ -90,3 +90,5 @@ func SilenceKlog() {
 		klog.SetOutput(io.Discard)
 	})
 }
+
+func decodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
