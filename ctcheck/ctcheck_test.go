@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/atrest-dev/atrest/ctcheck"
+	"github.com/atrest-dev/atrest/internal/cpu"
 )
 
 // leaky is a deliberately variable-time comparison: it exits at the first
@@ -81,6 +82,11 @@ func TestTargetsRun(t *testing.T) {
 			t.Fatalf("duplicate target %s", tg.ID())
 		}
 		seen[tg.ID()] = true
+	}
+	for _, tg := range ts {
+		if tg.Impl == "crypto-aes" && !cpu.X86.HasAES {
+			t.Errorf("%s listed without AES-NI, where atrest never runs table-based crypto/aes", tg.ID())
+		}
 	}
 	for _, name := range []string{"cbc-open/portable", "gcm-open/portable", "secretbox-open/portable",
 		"aes-block/portable", "aes-keysched/portable"} {

@@ -30,8 +30,8 @@ const (
 //     implementation in impl.List, the portable one included;
 //   - aes-block: one AES-256 block decryption, bitsliced (portable) and,
 //     where the CPU has AES-NI, crypto/aes;
-//   - aes-keysched: AES-256 key expansion, bitsliced (portable) and
-//     crypto/aes (which the constructors run on every build);
+//   - aes-keysched: AES-256 key expansion, bitsliced (portable) and, where
+//     the CPU has AES-NI, crypto/aes;
 //   - cbc-new, gcm-new, secretbox-new: the provider constructors, which
 //     expand the key for every path ("all").
 func Targets() []Target { return targets(DefaultSize) }
@@ -64,16 +64,17 @@ func targets(size int) []Target {
 	for _, name := range impl.List("secretbox") {
 		ts = append(ts, tagTarget("secretbox-open", "secretbox", name, size, newSecretboxOpener))
 	}
-	ts = append(ts, aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }))
+	ts = append(ts, aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }),
+		aesKeySched("portable", func(k []byte) error { var c ctaes.Cipher; return c.Init(k) }))
 	if cpu.X86.HasAES {
-		// crypto/aes is the stdlib path's block function only where it runs
-		// on AES-NI; elsewhere (and under purego) it is table-based and no
-		// atrest decrypt path calls it.
-		ts = append(ts, aesBlock("crypto-aes", aes.NewCipher))
+		// crypto/aes is the stdlib path's block function and key schedule
+		// only where it runs on AES-NI; elsewhere (and under purego) it is
+		// table-based and atrest never calls it.
+		ts = append(ts,
+			aesBlock("crypto-aes", aes.NewCipher),
+			aesKeySched("crypto-aes", func(k []byte) error { _, err := aes.NewCipher(k); return err }))
 	}
 	ts = append(ts,
-		aesKeySched("portable", func(k []byte) error { var c ctaes.Cipher; return c.Init(k) }),
-		aesKeySched("crypto-aes", func(k []byte) error { _, err := aes.NewCipher(k); return err }),
 		constructor("cbc-new", func(k []byte) error { _, err := cbc.New(k); return err }),
 		constructor("gcm-new", func(k []byte) error { _, err := aead.NewGCM(k); return err }),
 		constructor("secretbox-new", func(k []byte) error { _, err := aead.NewSecretbox(k); return err }),
