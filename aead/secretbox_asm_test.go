@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"golang.org/x/crypto/nacl/secretbox"
 	xpoly "golang.org/x/crypto/poly1305" //nolint:staticcheck // deprecated, but the reference here
 	"golang.org/x/crypto/salsa20/salsa"
 )
@@ -92,6 +93,45 @@ func TestPoly1305IFMA(t *testing.T) {
 		xpoly.Sum(&want, msg[:n], &key)
 		if got := poly1305Sum(msg[:n], &key); got != want {
 			t.Fatalf("len %d: tag %x, want %x", n, got, want)
+		}
+	}
+}
+
+// The AVX-512 path itself, below the dispatch threshold too, against
+// x/crypto at every length to 4 KiB: seal, open, in-place open, and a
+// flipped bit in the tag or ciphertext.
+func TestSecretboxAVX512AllLengths(t *testing.T) {
+	if !useSecretboxAVX512 {
+		t.Skip("no AVX-512 IFMA on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	msg := make([]byte, 4096)
+	randBytes(rng, msg)
+	s := &Secretbox{}
+	var nonce [24]byte
+	for n := 0; n <= len(msg); n++ {
+		randBytes(rng, s.key[:])
+		randBytes(rng, nonce[:])
+		want := secretbox.Seal([]byte("pre"), msg[:n], &nonce, &s.key)
+		got := s.sealBoxAVX512([]byte("pre"), msg[:n], &nonce)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("len %d: sealBoxAVX512 = %x\nwant %x", n, got, want)
+		}
+		box := want[3:]
+		pt, ok := s.openBoxAVX512([]byte("pre"), box, &nonce)
+		if !ok || string(pt[:3]) != "pre" || !bytes.Equal(pt[3:], msg[:n]) {
+			t.Fatalf("len %d: openBoxAVX512 = %x, %v", n, pt, ok)
+		}
+		inPlace := bytes.Clone(box)
+		pt, ok = s.openBoxAVX512(inPlace[secretbox.Overhead:secretbox.Overhead], inPlace, &nonce)
+		if !ok || !bytes.Equal(pt, msg[:n]) {
+			t.Fatalf("len %d: in-place openBoxAVX512 = %x, %v", n, pt, ok)
+		}
+		bad := bytes.Clone(box)
+		bad[rng.IntN(len(bad))] ^= 1 << rng.IntN(8)
+		out := make([]byte, 0, n)
+		if pt, ok := s.openBoxAVX512(out, bad, &nonce); ok || pt != nil || !bytes.Equal(out[:n], make([]byte, n)) {
+			t.Fatalf("len %d: tampered openBoxAVX512 = %x, %v", n, pt, ok)
 		}
 	}
 }
