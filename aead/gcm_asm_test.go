@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/atrest-dev/atrest/aead"
@@ -93,4 +94,16 @@ func TestGCMImplsAgree(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGCMPrefersVAES checks the dispatch order: where this CPU has the VAES
+// path, it is what aead.GCM uses by default.
+func TestGCMPrefersVAES(t *testing.T) {
+	impl.Reset("gcm")
+	if !slices.Contains(impl.List("gcm"), "VAES-512") {
+		t.Skip("no VAES-512 on this CPU or build")
+	}
+	if got := impl.Active("gcm"); got != "VAES-512" {
+		t.Fatalf("impl.Active(gcm) = %s, want VAES-512", got)
+	}
 }
