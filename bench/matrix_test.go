@@ -36,9 +36,13 @@ type cell struct {
 	op       string
 	size     size
 	impl     string
+	path     string // BenchmarkPaths only: the forced implementation of the provider's package
 }
 
 func (c cell) sub() string {
+	if c.path != "" {
+		return fmt.Sprintf("provider=%s/op=%s/size=%s/path=%s/impl=%s", c.provider, c.op, c.size.name, c.path, c.impl)
+	}
 	return fmt.Sprintf("provider=%s/op=%s/size=%s/impl=%s", c.provider, c.op, c.size.name, c.impl)
 }
 
@@ -50,7 +54,7 @@ func cells(top string, provs, ops []string, sizes []size) []cell {
 		for _, o := range ops {
 			for _, s := range sizes {
 				for _, i := range impls {
-					out = append(out, cell{top, p, o, s, i})
+					out = append(out, cell{top: top, provider: p, op: o, size: s, impl: i})
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/atrest-dev/atrest/internal/impl"
@@ -12,19 +11,21 @@ var providerPkg = map[string]string{"aescbc": "cbc", "aesgcm": "gcm", "secretbox
 
 var pathSizes = []size{{"4KiB", 4 << 10}}
 
-// pathCells lists BenchmarkPaths: for each provider, op and size, the
-// kubernetes transformer and the atrest chain with each implementation this
-// CPU offers for the provider's package forced in turn (impl=atrest-<name>,
-// impl.List order, portable last), so every hot path is measured against the
-// apiserver in one run as the packages gain them.
+// pathCells lists BenchmarkPaths: for each provider, op and size, the atrest
+// chain with each implementation this CPU offers for the provider's package
+// forced in turn (path=<name>, impl.List order, portable last), each next to
+// its own run of the kubernetes transformer, so that every hot path is
+// measured against the apiserver in one run, in adjacent time, as the
+// packages gain them (rows /provider /op /path, columns /impl).
 func pathCells() []cell {
 	var out []cell
 	for _, p := range rotationProvs {
 		for _, o := range ops {
 			for _, s := range pathSizes {
-				out = append(out, cell{"BenchmarkPaths", p, o, s, "kubernetes"})
 				for _, name := range impl.List(providerPkg[p]) {
-					out = append(out, cell{"BenchmarkPaths", p, o, s, "atrest-" + name})
+					for _, i := range []string{"kubernetes", "atrest"} {
+						out = append(out, cell{top: "BenchmarkPaths", provider: p, op: o, size: s, impl: i, path: name})
+					}
 				}
 			}
 		}
@@ -35,14 +36,12 @@ func pathCells() []cell {
 func BenchmarkPaths(b *testing.B) {
 	for _, c := range pathCells() {
 		b.Run(c.sub(), func(b *testing.B) {
-			name, forced := strings.CutPrefix(c.impl, "atrest-")
-			if forced {
+			if c.impl == "atrest" {
 				pkg := providerPkg[c.provider]
-				if !impl.Select(pkg, name) {
-					b.Skipf("%s: implementation %s not available", pkg, name)
+				if !impl.Select(pkg, c.path) {
+					b.Skipf("%s: implementation %s not available", pkg, c.path)
 				}
 				b.Cleanup(func() { impl.Reset(pkg) })
-				c.impl = "atrest"
 			}
 			runSerial(b, c, 1)
 		})

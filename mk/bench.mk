@@ -2,12 +2,12 @@
 # compared with k8s.io/apiserver's transformers and the bare standard-library
 # primitives. See docs/bench.md.
 #
-#   make bench                         the full matrix, table and chart (~10 min)
+#   make bench                         the full matrix, table and chart (~10 min on 2 cores)
 #   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform$$/provider=aesgcm'
 #   make compare OLD=results/a.txt NEW=results/b.txt [GATE='sec/op:5%']
 
 COUNT     ?= 10
-BENCHTIME ?= 100ms
+BENCHTIME ?= 50ms
 BENCH     ?= .
 NOTE      ?= shared 2-core machine, other engineers building and testing at the same time: expect noise; trust ratios within one run, not absolute figures
 BENCH_CPU := $(shell (grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 || sysctl -n machdep.cpu.brand_string 2>/dev/null || uname -m) | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//;s/-*$$//' | tr A-Z a-z)

@@ -44,7 +44,7 @@ base=${OUT%.txt}
 # Every hot path of each provider against the apiserver, if the run has them.
 if grep -q '^BenchmarkPaths/' "$OUT"; then
 	{ echo; echo "## BenchmarkPaths: each registered implementation, forced in turn"; } | tee -a "$base-table.txt"
-	"$BIN/atrest" compare --filter '.name:Paths' --col /impl --row '.name /provider /op /size' \
+	"$BIN/atrest" compare --filter '.name:Paths' --col '/impl@(kubernetes atrest)' --row '.name /provider /op /size /path' \
 		--units sec/op,allocs/op "$OUT" | tee -a "$base-table.txt"
 fi
 echo "bench: table in $base-table.txt, chart in $base.svg" >&2
