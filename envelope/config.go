@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,9 +212,18 @@ func ParseConfig(data []byte) (*Config, error) {
 	return build(&fc)
 }
 
-// decodeError renders a decoder error. The YAML and JSON decoders name lines,
-// fields and types but never quote a scalar value, so no secret leaks here.
-func decodeError(err error) string { return err.Error() }
+// decodeError renders a decoder error without the values some YAML errors
+// quote: "invalid map key: <the key, with any secret inside it>" and
+// "cannot unmarshal !!str `<value>`". Lines, field names and types stay.
+func decodeError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "invalid map key"); i >= 0 {
+		msg = msg[:i] + "invalid map key (a mapping or sequence used as a key)"
+	}
+	return quotedValue.ReplaceAllString(msg, "`…`")
+}
+
+var quotedValue = regexp.MustCompile("`[^`]*`")
 
 func setDefaults(fc *fileConfig) {
 	for i := range fc.Resources {
