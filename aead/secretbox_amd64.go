@@ -169,6 +169,7 @@ func poly1305Sum(m []byte, key *[32]byte) [16]byte {
 		m = m[128*chunks:]
 		clear(pw[:])
 		clear(tbl[:])
+		clear(hv[:])
 	}
 	h.Blocks(r, m)
 	return poly1305.Tag(h, key)

@@ -15,8 +15,9 @@ func salsa20XOR16(out *byte, in *byte, n int, state *[16]uint32)
 // poly1305Blocks8 absorbs n 128-byte chunks of msg into the eight radix-2^44
 // accumulators h (limb 0 of the lanes, then limb 1, then limb 2): for each
 // chunk, lane by lane, h = (h + m) * r, where r holds per-lane r0, r1, r2,
-// 20*r1 and 20*r2. Limbs of h and r must be below 2^46 and 2^44 on entry;
-// those of h are below 2^45 on return.
+// 20*r1 and 20*r2. Limbs of h must be below 2^46 and those of r below 2^45
+// on entry (so every IFMA input is below 2^52); those of h are below 2^45 on
+// return.
 //
 //go:noescape
 func poly1305Blocks8(h *[24]uint64, msg *byte, n int, r *[40]uint64)

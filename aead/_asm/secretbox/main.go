@@ -177,8 +177,9 @@ func poly() {
 	Doc("poly1305Blocks8 absorbs n 128-byte chunks of msg into the eight radix-2^44",
 		"accumulators h (limb 0 of the lanes, then limb 1, then limb 2): for each",
 		"chunk, lane by lane, h = (h + m) * r, where r holds per-lane r0, r1, r2,",
-		"20*r1 and 20*r2. Limbs of h and r must be below 2^46 and 2^44 on entry;",
-		"those of h are below 2^45 on return.")
+		"20*r1 and 20*r2. Limbs of h must be below 2^46 and those of r below 2^45",
+		"on entry (so every IFMA input is below 2^52); those of h are below 2^45 on",
+		"return.")
 	hp := Load(Param("h"), GP64())
 	msg := Load(Param("msg"), GP64())
 	n := Load(Param("n"), GP64())
