@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/nacl/secretbox"
-	xpoly "golang.org/x/crypto/poly1305" //nolint:staticcheck // deprecated, but the reference here
+	xpoly "golang.org/x/crypto/poly1305"
+	"golang.org/x/crypto/salsa20" //nolint:staticcheck // deprecated, but the reference here
 	"golang.org/x/crypto/salsa20/salsa"
 )
 
@@ -132,6 +133,36 @@ func TestSecretboxAVX512AllLengths(t *testing.T) {
 		out := make([]byte, 0, n)
 		if pt, ok := s.openBoxAVX512(out, bad, &nonce); ok || pt != nil || !bytes.Equal(out[:n], make([]byte, n)) {
 			t.Fatalf("len %d: tampered openBoxAVX512 = %x, %v", n, pt, ok)
+		}
+	}
+}
+
+// XSalsa20 (HSalsa20 subkey, then Salsa20 from byte 32 of block 0) against
+// x/crypto/salsa20 with a 24-byte nonce, including counters past block 16
+// and a tail that is not whole blocks.
+func TestXSalsa20AgainstXCrypto(t *testing.T) {
+	if !useSecretboxAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	src := make([]byte, 70000)
+	randBytes(rng, src)
+	for _, n := range []int{0, 1, 31, 32, 33, 991, 992, 993, 2015, 2016, 2017, 5000, 70000} {
+		var key [32]byte
+		var nonce [24]byte
+		randBytes(rng, key[:])
+		randBytes(rng, nonce[:])
+		want := make([]byte, 32+n)
+		copy(want[32:], src[:n])
+		salsa20.XORKeyStream(want, want, nonce[:], &key)
+
+		var st [16]uint32
+		var polyKey [32]byte
+		xsalsaState(&st, &key, &nonce)
+		got := make([]byte, n)
+		xsalsaXOR(got, src[:n], &st, &polyKey)
+		if !bytes.Equal(polyKey[:], want[:32]) || !bytes.Equal(got, want[32:]) {
+			t.Fatalf("len %d: keystream differs from x/crypto's XSalsa20", n)
 		}
 	}
 }
