@@ -81,7 +81,7 @@ func Rotate(ctx context.Context, cli *clientv3.Client, cfg *envelope.Config, o O
 			}
 		})
 	}
-	src := &scan.Etcd{Client: cli}
+	src := &scan.Etcd{Client: cli, Unpinned: true}
 	err := src.Each(ctx, o.Prefix, func(kv scan.KV) error {
 		n := atomic.AddInt64(&r.sum.Values, 1)
 		if o.Progress != nil && n%10000 == 0 {

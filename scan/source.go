@@ -36,11 +36,16 @@ var ErrSnapshot = errors.New("scan: not an etcd snapshot")
 // Etcd reads a live etcd with ranged gets only: it never writes. Pages are
 // read at the revision of the first page, so the scan sees one consistent
 // state even while the cluster is written to (unless that revision is
-// compacted during the scan, which fails it).
+// compacted during the scan, which fails it; kube-apiserver compacts every
+// five minutes by default).
 type Etcd struct {
 	Client   *clientv3.Client
 	PageSize int64  // keys per range request; 0 means 1000
 	Name     string // for String, e.g. the endpoints
+	// Unpinned reads every page at the latest revision instead: no single
+	// consistent state, but no failure on compaction. Rotation uses it, as
+	// its compare-and-swap handles every change.
+	Unpinned bool
 
 	rev int64 // revision of the last Each, for reports
 }
@@ -64,14 +69,14 @@ func (e *Etcd) Each(ctx context.Context, prefix string, fn func(KV) error) error
 	e.rev = 0
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(page)}
-		if e.rev != 0 {
+		if e.rev != 0 && !e.Unpinned {
 			opts = append(opts, clientv3.WithRev(e.rev))
 		}
 		r, err := e.Client.Get(ctx, start, opts...)
 		if err != nil {
 			return fmt.Errorf("scan: reading etcd: %w", err)
 		}
-		if e.rev == 0 {
+		if e.rev == 0 || e.Unpinned {
 			e.rev = r.Header.Revision
 		}
 		for _, kv := range r.Kvs {
