@@ -16,8 +16,8 @@ import (
 // WriteChart draws throughput against value size as a hand-written SVG: one
 // panel per /provider and /op of the benchmarks named name (e.g.
 // "Transform"), one line per /impl, the median B/s of each cell. Both axes
-// are logarithmic and every panel shares the same scales, so panels compare
-// at a glance. Sizes are read from /size values such as 256B, 4KiB or 1MiB.
+// are logarithmic; each panel's throughput axis spans the decades of its own
+// data. Sizes are read from /size values such as 256B, 4KiB or 1MiB.
 func WriteChart(w io.Writer, s *Set, name, title string) error {
 	filter, err := benchproc.NewFilter(".name:" + name)
 	if err != nil {
@@ -66,20 +66,33 @@ func WriteChart(w io.Writer, s *Set, name, title string) error {
 	slices.SortFunc(sizeNames, func(a, b string) int { x, _ := parseSize(a); y, _ := parseSize(b); return x - y })
 
 	med := map[point]float64{}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	// Each panel gets the decades of MB/s that cover its own data: one shared
+	// scale would be dominated by identity, which the apiserver reads without
+	// copying (terabytes per second at 1MiB).
+	type span struct{ lo, hi float64 }
+	spans := map[string]span{}
 	for p, v := range vals {
 		m := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &benchmath.DefaultThresholds), 0.95).Center
 		if m <= 0 {
 			continue
 		}
 		med[p] = m
-		lo, hi = min(lo, m), max(hi, m)
+		sp, ok := spans[p.panel]
+		if !ok {
+			sp = span{math.Inf(1), math.Inf(-1)}
+		}
+		spans[p.panel] = span{min(sp.lo, m), max(sp.hi, m)}
 	}
-	// Decades of MB/s that cover the data.
-	dlo := math.Floor(math.Log10(lo / 1e6))
-	dhi := math.Ceil(math.Log10(hi / 1e6))
-	if dhi == dlo {
-		dhi++
+	decades := func(panel string) (dlo, dhi float64) {
+		sp, ok := spans[panel]
+		if !ok {
+			return 0, 1
+		}
+		dlo, dhi = math.Floor(math.Log10(sp.lo/1e6)), math.Ceil(math.Log10(sp.hi/1e6))
+		if dhi == dlo {
+			dhi++
+		}
+		return dlo, dhi
 	}
 	smin, _ := parseSize(sizeNames[0])
 	smax, _ := parseSize(sizeNames[len(sizeNames)-1])
@@ -122,6 +135,7 @@ func WriteChart(w io.Writer, s *Set, name, title string) error {
 			}
 			return float64(ox) + pw*(math.Log2(float64(n))-math.Log2(float64(smin)))/(math.Log2(float64(smax))-math.Log2(float64(smin)))
 		}
+		dlo, dhi := decades(panel)
 		ypos := func(bps float64) float64 {
 			return float64(oy) + ph*(1-(math.Log10(bps/1e6)-dlo)/(dhi-dlo))
 		}
