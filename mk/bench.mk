@@ -28,7 +28,8 @@ bench: ## run the benchmark matrix (COUNT rounds, BENCHTIME, BENCH regexp), writ
 
 compare: ## compare two result files: make compare OLD=a.txt NEW=b.txt [GATE=allocs/op:5%,B/op:5%]
 	@test -n '$(OLD)' -a -n '$(NEW)' || { echo "usage: make compare OLD=old.txt NEW=new.txt [GATE=...]"; exit 2; }
-	$(GO) run ./cmd/atrest compare $(if $(filter command line,$(origin GATE)),--gate '$(GATE)') '$(OLD)' '$(NEW)'
+	@$(GO) build -o $(BIN)/atrest ./cmd/atrest
+	$(BIN)/atrest compare $(if $(filter command line,$(origin GATE)),--gate '$(GATE)') '$(OLD)' '$(NEW)'
 
 bench-smoke: ## run every benchmark of the matrix once (CI)
 	@mkdir -p $(BIN)
