@@ -41,6 +41,7 @@ type Summary struct {
 	Fresh      int64 `json:"fresh"`      // already under the write key
 	Stale      int64 `json:"stale"`      // read with another key, or in plaintext where encryption is configured
 	Rewritten  int64 `json:"rewritten"`  // stale values written back under the write key
+	Batched    int64 `json:"batched"`    // of which sealed by a batch call (aescbc write keys)
 	Conflicts  int64 `json:"conflicts"`  // compare-and-swap failures, each followed by a re-read
 	Gone       int64 `json:"gone"`       // deleted by someone else before the rewrite
 	Unreadable int64 `json:"unreadable"` // no configured key reads them: left alone
@@ -74,10 +75,14 @@ func Rotate(ctx context.Context, cli *clientv3.Client, cfg *envelope.Config, o O
 	var wg sync.WaitGroup
 	for range o.Workers {
 		wg.Go(func() {
+			b := &batcher{r: r}
 			for kv := range work {
-				if err := r.one(ctx, kv); err != nil {
+				if err := b.add(ctx, kv); err != nil {
 					cancel(err)
 				}
+			}
+			if err := b.flush(ctx); err != nil {
+				cancel(err)
 			}
 		})
 	}
@@ -120,6 +125,7 @@ func (r *rotator) summary() Summary {
 	return Summary{
 		Values: atomic.LoadInt64(&r.sum.Values), Fresh: atomic.LoadInt64(&r.sum.Fresh),
 		Stale: atomic.LoadInt64(&r.sum.Stale), Rewritten: atomic.LoadInt64(&r.sum.Rewritten),
+		Batched:   atomic.LoadInt64(&r.sum.Batched),
 		Conflicts: atomic.LoadInt64(&r.sum.Conflicts), Gone: atomic.LoadInt64(&r.sum.Gone),
 		Unreadable: atomic.LoadInt64(&r.sum.Unreadable), Unchecked: atomic.LoadInt64(&r.sum.Unchecked),
 	}
@@ -144,10 +150,15 @@ var identityChain, _ = envelope.NewChain(envelope.Entry{Provider: envelope.Ident
 
 // one rewrites one key if stale, re-reading it after a conflict.
 func (r *rotator) one(ctx context.Context, kv scan.KV) error {
+	return r.retry(ctx, kv, 0)
+}
+
+// retry is one from the given attempt on.
+func (r *rotator) retry(ctx context.Context, kv scan.KV, first int) error {
 	key := string(kv.Key)
 	ch := r.chain(key)
 	value, rev := kv.Value, kv.ModRevision
-	for attempt := 0; ; attempt++ {
+	for attempt := first; ; attempt++ {
 		pt, stale, err := ch.Decrypt(nil, value, kv.Key)
 		switch {
 		case err == nil:
@@ -176,24 +187,35 @@ func (r *rotator) one(ctx context.Context, kv scan.KV) error {
 		if err != nil {
 			return fmt.Errorf("rotate: %s: %w", key, err)
 		}
-		resp, err := r.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
-			Then(clientv3.OpPut(key, string(nv))).
-			Else(clientv3.OpGet(key)).
-			Commit()
-		if err != nil {
-			return fmt.Errorf("rotate: rewriting %s: %w", key, err)
+		cur, _, err := r.swap(ctx, key, rev, nv)
+		if err != nil || cur == nil {
+			return err
 		}
-		if resp.Succeeded {
-			atomic.AddInt64(&r.sum.Rewritten, 1)
-			return nil
-		}
-		atomic.AddInt64(&r.sum.Conflicts, 1)
-		kvs := resp.Responses[0].GetResponseRange().Kvs
-		if len(kvs) == 0 {
-			atomic.AddInt64(&r.sum.Gone, 1)
-			return nil
-		}
-		value, rev = kvs[0].Value, kvs[0].ModRevision
+		value, rev = cur.Value, cur.ModRevision
 	}
+}
+
+// swap puts nv at key if its mod revision is still rev, and reports whether
+// it did. On a conflict it returns the key's current value, or nil (and
+// counts it gone) if deleted.
+func (r *rotator) swap(ctx context.Context, key string, rev int64, nv []byte) (*scan.KV, bool, error) {
+	resp, err := r.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+		Then(clientv3.OpPut(key, string(nv))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return nil, false, fmt.Errorf("rotate: rewriting %s: %w", key, err)
+	}
+	if resp.Succeeded {
+		atomic.AddInt64(&r.sum.Rewritten, 1)
+		return nil, true, nil
+	}
+	atomic.AddInt64(&r.sum.Conflicts, 1)
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		atomic.AddInt64(&r.sum.Gone, 1)
+		return nil, false, nil
+	}
+	return &scan.KV{Key: kvs[0].Key, Value: kvs[0].Value, ModRevision: kvs[0].ModRevision}, false, nil
 }

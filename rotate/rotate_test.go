@@ -162,4 +162,47 @@ func TestRotate(t *testing.T) {
 	if err != nil || s3.Stale != 0 {
 		t.Errorf("third rotation found stale values: %+v %v", s3, err)
 	}
+
+	// A rotation to an aescbc write key goes through cbc's SealBatch: the 27
+	// readable secrets are stale (all under aesgcm/k2 now); configmaps (10),
+	// deployments (3) and plaintext pods (2) are fresh.
+	cbcFirst := mixed.Keyring.Config(
+		etcdtest.Rule{Resources: []string{"secrets"}, Providers: []string{"aescbc:c1", "aesgcm:k2,k1", "identity"}},
+		etcdtest.Rule{Resources: []string{"configmaps"}, Providers: []string{"secretbox:s1", "identity"}},
+		etcdtest.Rule{Resources: []string{"*.apps"}, Providers: []string{"aescbc:c1"}})
+	cfg2, err := envelope.ParseConfig([]byte(cbcFirst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s4, err := rotate.Rotate(ctx, cli, cfg2, rotate.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (rotate.Summary{Values: 46, Fresh: 15, Stale: 27, Rewritten: 27, Batched: 27, Unreadable: 4}); s4 != want {
+		t.Errorf("rotation to aescbc: %+v, want %+v", s4, want)
+	}
+	kube2, err := etcdtest.LoadKube(cbcFirst, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kube2.Close()
+	r, err = cli.Get(ctx, "/registry/secrets/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := 0
+	for _, kv := range r.Kvs {
+		key := string(kv.Key)
+		pt, stale, err := kube2.Decrypt(ctx, "secrets", key, kv.Value)
+		if err != nil {
+			continue
+		}
+		if stale || !bytes.Equal(pt, expect[key]) {
+			t.Errorf("%s: stale=%v or changed after the batch rotation", key, stale)
+		}
+		fresh++
+	}
+	if fresh != 27 {
+		t.Errorf("%d secrets readable after the batch rotation, want 27", fresh)
+	}
 }
