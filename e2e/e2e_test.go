@@ -47,13 +47,17 @@ func sides(tb testing.TB, provider, resource string) (atrest, kube side) {
 	}
 	tb.Cleanup(k.Close)
 	atrest = side{"atrest",
-		func(_ context.Context, key string, pt []byte) ([]byte, error) { return ch.Encrypt(nil, pt, []byte(key)) },
+		func(_ context.Context, key string, pt []byte) ([]byte, error) {
+			return ch.Encrypt(nil, pt, []byte(key))
+		},
 		func(_ context.Context, key string, st []byte) ([]byte, error) {
 			pt, _, err := ch.Decrypt(nil, st, []byte(key))
 			return pt, err
 		}}
 	kube = side{"kube",
-		func(ctx context.Context, key string, pt []byte) ([]byte, error) { return k.Encrypt(ctx, resource, key, pt) },
+		func(ctx context.Context, key string, pt []byte) ([]byte, error) {
+			return k.Encrypt(ctx, resource, key, pt)
+		},
 		func(ctx context.Context, key string, st []byte) ([]byte, error) {
 			pt, _, err := k.Decrypt(ctx, resource, key, st)
 			return pt, err

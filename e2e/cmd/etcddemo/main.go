@@ -78,7 +78,9 @@ func run(ctx context.Context, n int, dir string, members, workers int, serve boo
 	kr := etcdtest.NewKeyring("aesgcm/k1", "aesgcm/k2", "aescbc/c1", "secretbox/s1", "aesgcm/k0")
 	cms := etcdtest.Rule{Resources: []string{"configmaps"}, Providers: []string{"secretbox:s1", "identity"}}
 	current := kr.Config(etcdtest.Rule{Resources: []string{"secrets"}, Providers: []string{"aesgcm:k2,k1", "aescbc:c1", "identity"}}, cms)
-	secrets := func(p string) string { return kr.Config(etcdtest.Rule{Resources: []string{"secrets"}, Providers: []string{p}}, cms) }
+	secrets := func(p string) string {
+		return kr.Config(etcdtest.Rule{Resources: []string{"secrets"}, Providers: []string{p}}, cms)
+	}
 	plain := kr.Config(etcdtest.Rule{Resources: []string{"secrets", "configmaps"}, Providers: []string{"identity"}})
 	classes := []class{
 		{0.60 * 0.40, "secrets", "secrets/ns-%d/fresh-%d", current, 1200},
