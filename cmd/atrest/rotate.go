@@ -81,6 +81,9 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 	} else {
 		fmt.Fprintf(sio.out, "  stale       %8d  found\n", s.Stale)
 		fmt.Fprintf(sio.out, "  rewritten   %8d  with compare-and-swap on mod revision\n", s.Rewritten)
+		if s.Batched > 0 {
+			fmt.Fprintf(sio.out, "  batched     %8d  of them sealed in batches (aescbc SealBatch)\n", s.Batched)
+		}
 		fmt.Fprintf(sio.out, "  conflicts   %8d  a concurrent write won; the key was re-read\n", s.Conflicts)
 		fmt.Fprintf(sio.out, "  gone        %8d  deleted meanwhile\n", s.Gone)
 	}
