@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
-	kmsservice "k8s.io/kms/pkg/service"
 	"k8s.io/klog/v2"
+	kmsservice "k8s.io/kms/pkg/service"
 )
 
 // scratch is a per-process directory for the configuration files

@@ -16,9 +16,9 @@ import (
 	"testing/cryptotest"
 
 	"golang.org/x/crypto/nacl/secretbox"
+	"k8s.io/apiserver/pkg/storage/value"
 	kaes "k8s.io/apiserver/pkg/storage/value/encrypt/aes"
 	ksecretbox "k8s.io/apiserver/pkg/storage/value/encrypt/secretbox"
-	"k8s.io/apiserver/pkg/storage/value"
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
@@ -128,11 +128,11 @@ func seedCorpus(t *testing.T) map[string][][]any {
 		for _, e := range [][]byte{
 			{}, make([]byte, 15), make([]byte, 16) /* IV only */, make([]byte, 31), make([]byte, 33),
 			v[:len(v)-1], v[:len(v)-16], v[:32], append(v, 0),
-			cbcRaw(key, pad32),                                                 // padding 32 > 16: valid for both
-			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 15), 0)),              // padding 0
-			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 15), 17)),             // padding > length
-			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 29), 3, 4, 3)),        // one bad padding byte
-			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 31), 1)),              // minimal padding
+			cbcRaw(key, pad32), // padding 32 > 16: valid for both
+			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 15), 0)),            // padding 0
+			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 15), 17)),           // padding > length
+			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 29), 3, 4, 3)),      // one bad padding byte
+			cbcRaw(key, append(bytes.Repeat([]byte{'a'}, 31), 1)),            // minimal padding
 			cbcRaw(key, append(bytes.Repeat([]byte{16}, 16), pad32[:16]...)), // a whole padding block
 		} {
 			add("FuzzCBCOpen", sel, e)

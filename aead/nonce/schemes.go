@@ -162,7 +162,7 @@ func AtrestScheme(name string, o Options) Scheme {
 		Name: name, Provider: "aesgcm (atrest)", Layout: layout,
 		Event: "GCM nonce reuse (two epochs drew the same prefix, or a snapshot restore replayed writes)",
 		Limit: math.Inf(1),
-		risk: func(n float64, d Deployment) float64 { return counterRisk(n, d, k, p, r) },
+		risk:  func(n float64, d Deployment) float64 { return counterRisk(n, d, k, p, r) },
 	}
 }
 
