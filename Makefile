@@ -20,14 +20,17 @@ include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test vet unit unit-purego generate-check
+.PHONY: help test fmt-check vet unit unit-purego generate-check
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
 
-test: vet unit unit-purego generate-check $(TEST_EXTRA) ## run every test and check, as CI does
+test: fmt-check vet unit unit-purego generate-check $(TEST_EXTRA) ## run every test and check, as CI does
 	@echo "make test: all passed"
+
+fmt-check: ## fail if any Go file is not gofmt-formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "not gofmt-formatted:"; echo "$$out"; exit 1; }
 
 vet: ## go vet, default and purego builds
 	$(GO) vet ./...
