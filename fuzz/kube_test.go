@@ -11,7 +11,7 @@ import (
 	"github.com/atrest-dev/atrest/envelope"
 )
 
-// Rules for the differential targets (docs/fuzz.md repeats them):
+// Rules for the differential targets (the README's Fuzzing section repeats them):
 //
 //  1. atrest must agree with the model (SPEC §1–§5 over the standard
 //     library and x/crypto) on every read: accept/reject, plaintext, stale.

@@ -1,6 +1,6 @@
 # Benchmarks (issue 3): the provider × op × size × impl matrix in bench/,
 # compared with k8s.io/apiserver's transformers and the bare standard-library
-# primitives. See docs/bench.md.
+# primitives. See the Benchmarks section of README.md.
 #
 #   make bench                         the full matrix, table and chart (~10 min on 2 cores)
 #   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform$$/provider=aesgcm'
