@@ -9,7 +9,7 @@
 COUNT     ?= 10
 BENCHTIME ?= 50ms
 BENCH     ?= .
-NOTE      ?= shared 2-core machine, other engineers building and testing at the same time: expect noise; trust ratios within one run, not absolute figures
+NOTE      ?=
 BENCH_CPU := $(shell (grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 || sysctl -n machdep.cpu.brand_string 2>/dev/null || uname -m) | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//;s/-*$$//' | tr A-Z a-z)
 BENCH_OUT ?= results/$(BENCH_CPU)-$(shell date -u +%Y-%m-%d).txt
 
