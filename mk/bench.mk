@@ -2,7 +2,7 @@
 # compared with k8s.io/apiserver's transformers and the bare standard-library
 # primitives. See the Benchmarks section of README.md.
 #
-#   make bench                         the full matrix, table and chart (~10 min on 2 cores)
+#   make bench                         the full matrix, table and chart (3.5 min on a quiet 2-core VM)
 #   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform$$/provider=aesgcm'
 #   make compare OLD=results/a.txt NEW=results/b.txt [GATE='sec/op:5%']
 
