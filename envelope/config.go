@@ -212,18 +212,40 @@ func ParseConfig(data []byte) (*Config, error) {
 	return build(&fc)
 }
 
-// decodeError renders a decoder error without the values some YAML errors
-// quote: "invalid map key: <the key, with any secret inside it>" and
-// "cannot unmarshal !!str `<value>`". Lines, field names and types stay.
+// decodeError renders a decoder error without any value from the document.
+// The YAML decoders quote keys and values in several messages ("invalid map
+// key: …", "unsupported map key of type …, value: …", "cannot unmarshal !!str
+// `…`"), and a value may be a key secret, so only messages known to name
+// fields alone, or that contain no quoting at all, are shown; any other
+// becomes a generic message with its line number.
 func decodeError(err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "invalid map key"); i >= 0 {
-		msg = msg[:i] + "invalid map key (a mapping or sequence used as a key)"
+	switch {
+	case fieldOnlyError.MatchString(msg):
+		return msg
+	case duplicateKeyError.MatchString(msg):
+		return "duplicate " + duplicateKeyError.FindString(msg) + lineOf(msg)
+	case !strings.ContainsAny(msg, "\"'`{}[]%\\") && !strings.Contains(msg, "map["):
+		return msg
 	}
-	return quotedValue.ReplaceAllString(msg, "`…`")
+	return "the document does not decode as an EncryptionConfiguration" + lineOf(msg)
 }
 
-var quotedValue = regexp.MustCompile("`[^`]*`")
+var (
+	// unknown field "resources[0].providers[0].aescbc.foo", duplicate field "secret"
+	fieldOnlyError = regexp.MustCompile(`^(json: )?(unknown|duplicate) field "[A-Za-z0-9_.\[\]-]{1,200}"$`)
+	// yaml.v2: line 5: key "resources" already set in map
+	duplicateKeyError = regexp.MustCompile(`key "[A-Za-z0-9_.-]{1,64}" already set in map`)
+	lineNumber        = regexp.MustCompile(`line (\d+)`)
+)
+
+// lineOf returns " (line N)" for the first line number in msg, or "".
+func lineOf(msg string) string {
+	if m := lineNumber.FindStringSubmatch(msg); m != nil {
+		return " (line " + m[1] + ")"
+	}
+	return ""
+}
 
 func setDefaults(fc *fileConfig) {
 	for i := range fc.Resources {

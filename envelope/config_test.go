@@ -211,3 +211,25 @@ func TestKMSv2Unsupported(t *testing.T) {
 		t.Fatalf("Match = %+v", m)
 	}
 }
+
+// TestDecodeErrorsQuoteNoValue feeds documents whose decoder errors quote
+// keys or values (found by FuzzParseConfig) and checks the secret-looking
+// value never reaches the error.
+func TestDecodeErrorsQuoteNoValue(t *testing.T) {
+	const v = "c2VjcmV0dmFsdWU0Mg"
+	for _, doc := range []string{
+		`{[{"secret":` + v + `}]}`,
+		"{? [a]\n: b, 0: [{x: 1}], secret: " + v + "}\n",
+		"{? null\n: {\"000000 secret\": \"" + v + "\", 0: [{\"a:b\": null}]}}\n",
+		head + "resources:\n- resources: [secrets]\n  providers: [{aescbc: {keys: [{name: a, secret: [" + v + "]}]}}]\n",
+		head + "resources: " + v + "\n",
+	} {
+		_, err := envelope.ParseConfig([]byte(doc))
+		if err == nil {
+			t.Fatalf("accepted %q", doc)
+		}
+		if strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "0000000A") {
+			t.Fatalf("error quotes a value: %v", err)
+		}
+	}
+}
