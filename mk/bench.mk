@@ -3,7 +3,7 @@
 # primitives. See the Benchmarks section of README.md.
 #
 #   make bench                         the full matrix, table and chart (3.5 min on a quiet 2-core VM)
-#   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform$$/provider=aesgcm'
+#   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform/provider=aesgcm'
 #   make compare OLD=results/a.txt NEW=results/b.txt [GATE='sec/op:5%']
 
 COUNT     ?= 10
