@@ -202,14 +202,28 @@ func ParseConfig(data []byte) (*Config, error) {
 	case fc.Kind == "" || fc.APIVersion == "":
 		return nil, fail("", "apiVersion and kind are required: apiVersion: %s, kind: %s", APIVersion, Kind)
 	default:
-		return nil, fail("", "unsupported apiVersion %q and kind %q: want apiVersion: %s, kind: %s",
-			fc.APIVersion, fc.Kind, APIVersion, Kind)
+		return nil, fail("", "unsupported apiVersion %s and kind %s: want apiVersion: %s, kind: %s",
+			quoteName(fc.APIVersion), quoteName(fc.Kind), APIVersion, Kind)
 	}
 	setDefaults(&fc)
 	if errs := validate(&fc); len(errs) > 0 {
 		return nil, &ConfigError{Fields: errs}
 	}
 	return build(&fc)
+}
+
+// nameLike matches what an apiVersion, kind, URL scheme or resource rule
+// looks like; only such values are quoted back in errors.
+var nameLike = regexp.MustCompile(`^[A-Za-z0-9._/*+-]{1,63}$`)
+
+// quoteName quotes a value taken from the document if it looks like a name,
+// and otherwise only says how long it is: a misquoted multi-line scalar can
+// carry the lines after it, secrets included, into any string field.
+func quoteName(s string) string {
+	if nameLike.MatchString(s) {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("(a value of %d bytes, not shown)", len(s))
 }
 
 // decodeError renders a decoder error without any value from the document.
@@ -431,7 +445,7 @@ func validateKMS(k *kmsConfig, field string, names map[string]bool) []FieldError
 	case err != nil:
 		add("endpoint", "invalid endpoint for kms provider")
 	case u.Scheme != "unix":
-		add("endpoint", fmt.Sprintf("unsupported scheme %q for KMS provider, only unix is supported", u.Scheme))
+		add("endpoint", fmt.Sprintf("unsupported scheme %s for KMS provider, only unix is supported", quoteName(u.Scheme)))
 	}
 	if k.APIVersion != "v1" && k.CacheSize != nil {
 		add("cachesize", "cachesize is not supported in v2")
@@ -465,7 +479,7 @@ func build(fc *fileConfig) (*Config, error) {
 			for _, mask := range []groupResource{{gr.group, "*"}, anyGroupAnyResource} {
 				if _, masked := lists[mask]; masked {
 					return nil, &ConfigError{Fields: []FieldError{{fmt.Sprintf("resources[%d].resources[%d]", i, k),
-						fmt.Sprintf("resource %q is masked by earlier rule %q", gr, mask)}}}
+						fmt.Sprintf("resource %s is masked by earlier rule %s", quoteName(gr.String()), quoteName(mask.String()))}}}
 				}
 			}
 			if _, seen := lists[gr]; !seen {

@@ -223,6 +223,9 @@ func TestDecodeErrorsQuoteNoValue(t *testing.T) {
 		"{? null\n: {\"000000 secret\": \"" + v + "\", 0: [{\"a:b\": null}]}}\n",
 		head + "resources:\n- resources: [secrets]\n  providers: [{aescbc: {keys: [{name: a, secret: [" + v + "]}]}}]\n",
 		head + "resources: " + v + "\n",
+		// A quoted scalar that runs on over the next line takes it along.
+		"kind: EncryptionConfiguration\napiVersion: \"x\n  secret: " + v + "\"\nresources: []\n",
+		"kind: \"x\n  secret: " + v + "\"\napiVersion: v1\nresources: []\n",
 	} {
 		_, err := envelope.ParseConfig([]byte(doc))
 		if err == nil {
