@@ -20,49 +20,43 @@ func init() {
 
 func runRotate(ctx context.Context, args []string, sio stdio) error {
 	fs := newFlags(sio, "rotate", "--config FILE --endpoints URLS (--dry-run | --apply) [flags]")
-	var ef etcdFlags
-	ef.register(fs)
-	config := fs.String("config", "", "the EncryptionConfiguration kube-apiserver runs with (required)")
-	prefix := fs.String("prefix", "/registry/", "etcd key prefix to rotate")
-	etcdPrefix := fs.String("etcd-prefix", "/registry", "kube-apiserver's --etcd-prefix, from which resources are derived")
+	var sf storeFlags
+	sf.register(fs, "rotate")
 	dryRun := fs.Bool("dry-run", false, "count the stale values, write nothing")
 	apply := fs.Bool("apply", false, "rewrite the stale values")
 	workers := fs.Int("workers", 8, "concurrent rewrites")
-	asJSON := fs.Bool("json", false, "write the summary as JSON")
-	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := sf.check(fs); err != nil {
+		return err
+	}
 	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	case *config == "":
-		return fmt.Errorf("%w: --config is required", errUsage)
-	case ef.endpoints == "":
+	case sf.endpoints == "":
 		return fmt.Errorf("%w: --endpoints is required (rotation writes to a live etcd)", errUsage)
 	case *dryRun == *apply:
 		return fmt.Errorf("%w: give exactly one of --dry-run and --apply", errUsage)
 	case *workers < 1:
 		return fmt.Errorf("%w: --workers must be at least 1", errUsage)
 	}
-	cfg, err := envelope.LoadConfig(*config)
+	cfg, err := envelope.LoadConfig(sf.config)
 	if err != nil {
 		return err
 	}
-	cli, err := ef.client()
+	cli, err := sf.client()
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
 	start := time.Now()
-	opts := rotate.Options{Prefix: *prefix, EtcdPrefix: *etcdPrefix, DryRun: *dryRun, Workers: *workers}
-	if !*quiet {
+	opts := rotate.Options{Prefix: sf.prefix, EtcdPrefix: sf.etcdPrefix, DryRun: *dryRun, Workers: *workers}
+	if !sf.quiet {
 		opts.Progress = func(s rotate.Summary) {
 			fmt.Fprintf(sio.err, "rotate: %d values read, %d stale, %d rewritten (%.1fs)\n", s.Values, s.Stale, s.Rewritten, time.Since(start).Seconds())
 		}
 	}
 	s, err := rotate.Rotate(ctx, cli, cfg, opts)
-	if *asJSON {
+	if sf.json {
 		enc := json.NewEncoder(sio.out)
 		enc.SetIndent("", "  ")
 		if jerr := enc.Encode(s); err == nil {

@@ -32,6 +32,35 @@ type etcdFlags struct {
 	timeout                      time.Duration
 }
 
+// storeFlags are the flags scan and rotate share: the connection, the
+// configuration, which keys to read and how to report.
+type storeFlags struct {
+	etcdFlags
+	config, prefix, etcdPrefix string
+	json, quiet                bool
+}
+
+// register adds the flags to fs; verb ("scan", "rotate") goes in the help.
+func (s *storeFlags) register(fs *flag.FlagSet, verb string) {
+	s.etcdFlags.register(fs)
+	fs.StringVar(&s.config, "config", "", "the EncryptionConfiguration kube-apiserver runs with (required)")
+	fs.StringVar(&s.prefix, "prefix", "/registry/", "etcd key prefix to "+verb)
+	fs.StringVar(&s.etcdPrefix, "etcd-prefix", "/registry", "kube-apiserver's --etcd-prefix, from which resources are derived")
+	fs.BoolVar(&s.json, "json", false, "write the result as JSON")
+	fs.BoolVar(&s.quiet, "quiet", false, "no progress on stderr")
+}
+
+// check refuses arguments after the flags and a missing --config.
+func (s *storeFlags) check(fs *flag.FlagSet) error {
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	case s.config == "":
+		return fmt.Errorf("%w: --config is required", errUsage)
+	}
+	return nil
+}
+
 func (e *etcdFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.endpoints, "endpoints", "", "comma-separated etcd client URLs, e.g. https://127.0.0.1:2379")
 	fs.StringVar(&e.cacert, "cacert", "", "TLS: CA bundle to verify the etcd servers (as etcdctl --cacert)")
@@ -63,26 +92,19 @@ func (e *etcdFlags) client() (*clientv3.Client, error) {
 
 func runScan(ctx context.Context, args []string, sio stdio) error {
 	fs := newFlags(sio, "scan", "--config FILE (--endpoints URLS | --snapshot FILE) [flags]")
-	var ef etcdFlags
-	ef.register(fs)
-	config := fs.String("config", "", "the EncryptionConfiguration kube-apiserver runs with (required)")
+	var sf storeFlags
+	sf.register(fs, "scan")
 	snapshot := fs.String("snapshot", "", "read an etcd snapshot file (etcdctl snapshot save) instead of a live etcd")
-	prefix := fs.String("prefix", "/registry/", "etcd key prefix to scan")
-	etcdPrefix := fs.String("etcd-prefix", "/registry", "kube-apiserver's --etcd-prefix, from which resources are derived")
-	asJSON := fs.Bool("json", false, "write the report as JSON")
-	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	case *config == "":
-		return fmt.Errorf("%w: --config is required", errUsage)
-	case (ef.endpoints == "") == (*snapshot == ""):
+	if err := sf.check(fs); err != nil {
+		return err
+	}
+	if (sf.endpoints == "") == (*snapshot == "") {
 		return fmt.Errorf("%w: give exactly one of --endpoints and --snapshot", errUsage)
 	}
-	cfg, err := envelope.LoadConfig(*config)
+	cfg, err := envelope.LoadConfig(sf.config)
 	if err != nil {
 		return err
 	}
@@ -90,16 +112,16 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 	if *snapshot != "" {
 		src = &scan.Snapshot{Path: *snapshot}
 	} else {
-		cli, err := ef.client()
+		cli, err := sf.client()
 		if err != nil {
 			return err
 		}
 		defer cli.Close()
-		src = &scan.Etcd{Client: cli, Name: ef.endpoints}
+		src = &scan.Etcd{Client: cli, Name: sf.endpoints}
 	}
 	start := time.Now()
-	opts := scan.Options{Prefix: *prefix, EtcdPrefix: *etcdPrefix}
-	if !*quiet {
+	opts := scan.Options{Prefix: sf.prefix, EtcdPrefix: sf.etcdPrefix}
+	if !sf.quiet {
 		opts.Progress = func(n int) {
 			fmt.Fprintf(sio.err, "scan: %d values read (%.1fs)\n", n, time.Since(start).Seconds())
 		}
@@ -108,7 +130,7 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if sf.json {
 		return rep.WriteJSON(sio.out)
 	}
 	return rep.WriteText(sio.out)
