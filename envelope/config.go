@@ -212,6 +212,31 @@ func ParseConfig(data []byte) (*Config, error) {
 	return build(&fc)
 }
 
+// fieldName is a name that may be quoted back in an error: a letter, then
+// at most 30 letters, digits, '_' or '-'.
+const fieldName = `[A-Za-z][A-Za-z0-9_-]{0,30}`
+
+// fieldErrorText renders an unknown or duplicate field error from its parts
+// (kind, parent path, last name), quoting the last name only when it looks
+// like a field name: a stray key may be a secret that lost its "secret:".
+func fieldErrorText(m []string) string {
+	kind, parent, last := m[1], m[2], m[3]
+	if parent != "" && !fieldPath.MatchString(parent) {
+		return kind + " field (not shown)"
+	}
+	full := last
+	if parent != "" {
+		full = parent + "." + last
+	}
+	switch {
+	case fieldLast.MatchString(last):
+		return fmt.Sprintf("%s field %q", kind, full)
+	case parent != "":
+		return fmt.Sprintf("%s field under %q (its name, %d bytes, is not a field name and is not shown)", kind, parent, len(last))
+	}
+	return fmt.Sprintf("%s field (its name, %d bytes, is not a field name and is not shown)", kind, len(last))
+}
+
 // nameLike matches what an apiVersion, kind, URL scheme or resource rule
 // looks like; only such values are quoted back in errors.
 var nameLike = regexp.MustCompile(`^[A-Za-z0-9._/*+-]{1,63}$`)
@@ -235,8 +260,8 @@ func quoteName(s string) string {
 func decodeError(err error) string {
 	msg := err.Error()
 	switch {
-	case fieldOnlyError.MatchString(msg):
-		return msg
+	case fieldError.MatchString(msg):
+		return fieldErrorText(fieldError.FindStringSubmatch(msg))
 	case duplicateKeyError.MatchString(msg):
 		return "duplicate " + duplicateKeyError.FindString(msg) + lineOf(msg)
 	case !strings.ContainsAny(msg, "\"'`{}[]%\\") && !strings.Contains(msg, "map["):
@@ -247,9 +272,15 @@ func decodeError(err error) string {
 
 var (
 	// unknown field "resources[0].providers[0].aescbc.foo", duplicate field "secret"
-	fieldOnlyError = regexp.MustCompile(`^(json: )?(unknown|duplicate) field "[A-Za-z0-9_.\[\]-]{1,200}"$`)
+	fieldError = regexp.MustCompile(`^(?:json: )?(unknown|duplicate) field "(?:([A-Za-z0-9_.\[\]-]{1,200})\.)?([^".]{1,200})"$`)
+	// fieldPath is a path of names the decoder has matched to fields.
+	fieldPath = regexp.MustCompile(`^` + fieldName + `(?:\[\d+\])*(?:\.` + fieldName + `(?:\[\d+\])*)*$`)
+	// fieldLast is a name that may be quoted back: too short to hold a
+	// whole base64 AES or secretbox key (24, 32 or 44 characters, the
+	// shortest without '='), and led by a letter as field names are.
+	fieldLast = regexp.MustCompile(`^` + fieldName + `(?:\[\d+\])*$`)
 	// yaml.v2: line 5: key "resources" already set in map
-	duplicateKeyError = regexp.MustCompile(`key "[A-Za-z0-9_.-]{1,64}" already set in map`)
+	duplicateKeyError = regexp.MustCompile(`key "` + fieldName + `" already set in map`)
 	lineNumber        = regexp.MustCompile(`line (\d+)`)
 )
 

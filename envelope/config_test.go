@@ -46,8 +46,8 @@ var configCases = []struct {
 	{"empty", "", "", "empty"},
 	{"no kind", "resources: []\n", "", "apiVersion and kind are required"},
 	{"wrong kind", "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfig\nresources: []\n", "", "unsupported apiVersion"},
-	{"unknown field", head + "resources:\n- resources: [secrets]\n  providers: [{identity: {}}]\n  extra: 1\n", "", "unknown field"},
-	{"field in wrong case", head + "Resources:\n- resources: [secrets]\n  providers: [{identity: {}}]\n", "", "unknown field"},
+	{"unknown field", head + "resources:\n- resources: [secrets]\n  providers: [{identity: {}}]\n  extra: 1\n", "", `unknown field "resources[0].extra"`},
+	{"field in wrong case", head + "Resources:\n- resources: [secrets]\n  providers: [{identity: {}}]\n", "", `unknown field "Resources"`},
 	{"duplicate field", head + "resources:\n- resources: [secrets]\n  resources: [configmaps]\n  providers: [{identity: {}}]\n", "", "already set"},
 	{"no resources", head + "resources: []\n", "resources", "at least one resources is required"},
 	{"no resource names", head + "resources:\n- resources: []\n  providers: [{identity: {}}]\n", "resources[0].resources", "at least one"},
@@ -215,6 +215,29 @@ func TestKMSv2Unsupported(t *testing.T) {
 // TestDecodeErrorsQuoteNoValue feeds documents whose decoder errors quote
 // keys or values (found by FuzzParseConfig) and checks the secret-looking
 // value never reaches the error.
+// TestDecodeErrorsQuoteNoStrayKey: a key that lost its "secret:" and became
+// a field name is not quoted, whatever its size; a name too short to be a
+// whole key and shaped like a field name is, so typos stay easy to find.
+func TestDecodeErrorsQuoteNoStrayKey(t *testing.T) {
+	const k24 = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4" // 24 bytes: 32 characters, no '='
+	keys := head + "resources:\n- resources: [secrets]\n  providers: [{aescbc: {keys: [{name: a, %s: 1}]}}]\n"
+	for _, k := range []string{k16, k24, k32, "0000000A"} {
+		for _, c := range []struct{ doc, want string }{
+			{strings.Replace(keys, "%s", k, 1), "under \"resources[0].providers[0].aescbc.keys[0]\""},
+			{head + "resources:\n- resources: [secrets]\n  providers: [{identity: {}}]\n  " + k + ": 1\n  " + k + ": 2\n", "line 7"},
+		} {
+			_, err := envelope.ParseConfig([]byte(c.doc))
+			if err == nil || strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%q: error %v, want one with %s and without the name", c.doc, err, c.want)
+			}
+		}
+	}
+	_, err := envelope.ParseConfig([]byte(strings.Replace(keys, "%s", "secrte", 1)))
+	if want := `unknown field "resources[0].providers[0].aescbc.keys[0].secrte"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("typo: error %v, want %s", err, want)
+	}
+}
+
 func TestDecodeErrorsQuoteNoValue(t *testing.T) {
 	const v = "c2VjcmV0dmFsdWU0Mg"
 	for _, doc := range []string{
