@@ -462,10 +462,10 @@ func validateKMS(k *kmsConfig, field string, names map[string]bool) []FieldError
 		add("name", "name is a mandatory field for a provider")
 	}
 	if k.APIVersion != "v1" && strings.Contains(k.Name, ":") {
-		add("name", fmt.Sprintf("invalid KMS provider name %s, must not contain ':'", k.Name))
+		add("name", fmt.Sprintf("invalid KMS provider name %s, must not contain ':'", quoteName(k.Name)))
 	}
 	if k.APIVersion != "v1" && names[k.Name] {
-		add("name", fmt.Sprintf("duplicate KMS provider name %s, names must be unique", k.Name))
+		add("name", fmt.Sprintf("duplicate KMS provider name %s, names must be unique", quoteName(k.Name)))
 	}
 	if k.Timeout.Duration <= 0 {
 		add("timeout", "timeout should be a positive value")

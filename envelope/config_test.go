@@ -249,6 +249,7 @@ func TestDecodeErrorsQuoteNoValue(t *testing.T) {
 		// A quoted scalar that runs on over the next line takes it along.
 		"kind: EncryptionConfiguration\napiVersion: \"x\n  secret: " + v + "\"\nresources: []\n",
 		"kind: \"x\n  secret: " + v + "\"\napiVersion: v1\nresources: []\n",
+		head + "resources:\n- resources: [secrets]\n  providers:\n  - kms:\n      apiVersion: v2\n      endpoint: unix:///k\n      name: \"a:\n        secret: " + v + "\"\n",
 	} {
 		_, err := envelope.ParseConfig([]byte(doc))
 		if err == nil {
