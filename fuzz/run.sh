@@ -5,10 +5,14 @@
 # target, tags, time, execs, new interesting inputs, new findings about the
 # peer. The instrumented test binary is built once per tag set; the corpus
 # the fuzzer grows is kept where go test -fuzz keeps it (GOCACHE/fuzz).
-# Used by mk/fuzz.mk (make fuzz, make fuzz-smoke). Environment: GO, LOGDIR.
+# Used by mk/fuzz.mk (make fuzz, make fuzz-smoke). Environment: GO, LOGDIR,
+# MINTIME (-fuzzminimizetime: how long each minimization of a new interesting
+# input may take; go test's 60s default would take the whole run, and the
+# engine runs no new inputs while it minimizes).
 set -eu
 GO=${GO:-go}
 LOGDIR=${LOGDIR:-bin/fuzz-logs}
+MINTIME=${MINTIME:-5s}
 time=$1
 tagsets=$2
 shift 2
@@ -29,7 +33,7 @@ for tags in $tagsets; do
 		echo "fuzz: $t ($tags) for $time"
 		before=$(ls fuzz/findings | wc -l)
 		if ! (cd fuzz && "$bin" -test.run '^$' -test.fuzz "^$t\$" -test.fuzztime "$time" \
-			-test.fuzzcachedir "$cache") > "$log" 2>&1; then
+			-test.fuzzminimizetime "$MINTIME" -test.fuzzcachedir "$cache") > "$log" 2>&1; then
 			# The fuzzing engine can report "context deadline exceeded" when
 			# FUZZTIME ends while a worker minimizes a new interesting input;
 			# no input failed then (none is written), so it is not a crash.
