@@ -577,6 +577,9 @@ func providerEntries(pc providerConfig, field string) ([]Entry, error) {
 // group or "resource.group" (e.g. "secrets", "deployments.apps"). Like
 // kube-apiserver it looks for the exact resource, then "*.group", then "*.*",
 // and otherwise returns an identity chain (the value is stored in the clear).
+// A resource with '*', '/' or white space is refused. A configuration may
+// still hold a rule with such a name, as kube-apiserver's loader accepts
+// it; no resource reaches that rule.
 func (c *Config) For(resource string) (*Chain, error) {
 	if resource == "" || strings.ContainsAny(resource, "* \t\n/") {
 		return nil, fmt.Errorf("envelope: invalid resource %q: want resource or resource.group, e.g. secrets or deployments.apps", resource)

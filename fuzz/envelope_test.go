@@ -122,6 +122,10 @@ func wholeKey(v []byte) bool {
 	return err == nil && (len(k) == 16 || len(k) == 24 || len(k) == 32)
 }
 
+// unnameable are the characters no resource name has: For refuses a
+// resource with one of them ('*' only in rules).
+const unnameable = "* \t\n/"
+
 // exampleResource turns a resource rule into a resource that For accepts
 // and that the rule covers.
 func exampleResource(rule string) string {
@@ -179,6 +183,11 @@ func FuzzParseConfig(f *testing.F) {
 		ad := []byte("/registry/fuzz/ns/name")
 		for _, r := range rules {
 			ch, err := cfg.For(exampleResource(r))
+			if err != nil && strings.ContainsAny(exampleResource(r), unnameable) {
+				// kube-apiserver's loader accepts a rule such as
+				// "secre\" ts"; no resource has that name, so For refuses it.
+				continue
+			}
 			if err != nil {
 				t.Fatalf("For(%q) for rule %q: %v", exampleResource(r), r, err)
 			}

@@ -174,6 +174,9 @@ func FuzzKubeParseConfig(f *testing.F) {
 		for _, r := range cfg.Resources() {
 			res := exampleResource(r)
 			ch, err := cfg.For(res)
+			if err != nil && strings.ContainsAny(res, unnameable) {
+				continue // both loaders accept the rule; no resource has its name
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
