@@ -484,23 +484,33 @@ const (
 	laneIVs = 2 * 32 * 8
 )
 
-// encryptBatchAESNI emits 8-lane CBC encryption: lane l encrypts nblocks
-// blocks from src[l] to dst[l] (equal, or not overlapping), chaining from
-// iv[l], and leaves its last ciphertext block in iv[l]. Each step loads all
-// lanes before it stores any, so two lanes may name the same buffers (the Go
-// driver pads with duplicates).
-func encryptBatchAESNI() {
-	TEXT("encryptBatchAESNI", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
+// batchPrologue declares a batch-encrypt function (the signature all of them
+// share) and loads its arguments: the round keys xk, the round count nr, the
+// lane table and end = 16·nblocks; off, the byte offset into every lane,
+// starts at 0, and p is free for lane pointers.
+func batchPrologue(name string, doc ...string) (xk, nr, lanes, end, off, p GPPhysical) {
+	TEXT(name, NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
 	Pragma("noescape")
-	Doc("encryptBatchAESNI CBC-encrypts nblocks blocks from src to dst in each of",
-		"the first 8 lanes, interleaved, with the nr-round schedule xk.")
-	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
+	Doc(doc...)
+	xk, nr, lanes, end, off, p = RAX, RCX, RDX, RBX, RSI, R8
 	Load(Param("xk"), xk)
 	Load(Param("nr"), nr)
 	Load(Param("lanes"), lanes)
 	Load(Param("nblocks"), end)
 	SHLQ(Imm(4), end)
 	XORQ(off, off)
+	return
+}
+
+// encryptBatchAESNI emits 8-lane CBC encryption: lane l encrypts nblocks
+// blocks from src[l] to dst[l] (equal, or not overlapping), chaining from
+// iv[l], and leaves its last ciphertext block in iv[l]. Each step loads all
+// lanes before it stores any, so two lanes may name the same buffers (the Go
+// driver pads with duplicates).
+func encryptBatchAESNI() {
+	xk, nr, lanes, end, off, p := batchPrologue("encryptBatchAESNI",
+		"encryptBatchAESNI CBC-encrypts nblocks blocks from src to dst in each of",
+		"the first 8 lanes, interleaved, with the nr-round schedule xk.")
 	for l := 0; l < 8; l++ {
 		MOVOU(Mem{Base: lanes, Disp: laneIVs + 16*l}, xmm(l))
 	}
@@ -547,17 +557,9 @@ func encryptBatchAESNI() {
 // plaintext gathered in Z(8+j) and the round keys resident in Z16..Z16+nr.
 // Same contract as encryptBatchAESNI.
 func encryptBatchVAES512(name string, regs int) {
-	TEXT(name, NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s CBC-encrypts nblocks blocks from src to dst in each", name),
+	xk, nr, lanes, end, off, p := batchPrologue(name,
+		fmt.Sprintf("%s CBC-encrypts nblocks blocks from src to dst in each", name),
 		fmt.Sprintf("of the first %d lanes, interleaved four to a zmm register, with the nr-round schedule xk.", 4*regs))
-	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
-	Load(Param("xk"), xk)
-	Load(Param("nr"), nr)
-	Load(Param("lanes"), lanes)
-	Load(Param("nblocks"), end)
-	SHLQ(Imm(4), end)
-	XORQ(off, off)
 	for j := 0; j < regs; j++ {
 		VMOVDQU64(Mem{Base: lanes, Disp: laneIVs + 64*j}, zmm(j))
 	}
@@ -619,17 +621,9 @@ func encryptBatchVAES512(name string, regs int) {
 // j, round key 0 stays broadcast in Y10 and the others are broadcast into Y8
 // per round. Same contract as encryptBatchAESNI.
 func encryptBatchVAES256() {
-	TEXT("encryptBatchVAES256", NOSPLIT, "func(xk *byte, nr int, lanes *byte, nblocks int)")
-	Pragma("noescape")
-	Doc("encryptBatchVAES256 CBC-encrypts nblocks blocks from src to dst in each",
+	xk, nr, lanes, end, off, p := batchPrologue("encryptBatchVAES256",
+		"encryptBatchVAES256 CBC-encrypts nblocks blocks from src to dst in each",
 		"of the 16 lanes, interleaved two to a ymm register, with the nr-round schedule xk.")
-	xk, nr, lanes, end, off, p := RAX, RCX, RDX, RBX, RSI, R8
-	Load(Param("xk"), xk)
-	Load(Param("nr"), nr)
-	Load(Param("lanes"), lanes)
-	Load(Param("nblocks"), end)
-	SHLQ(Imm(4), end)
-	XORQ(off, off)
 	for j := 0; j < 8; j++ {
 		VMOVDQU(Mem{Base: lanes, Disp: laneIVs + 32*j}, ymm(j))
 	}
