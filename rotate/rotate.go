@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -59,12 +58,7 @@ var ErrBusy = errors.New("rotate: key kept changing during the rewrite")
 // the write key of their resource's chain in cfg. Unreadable values are
 // left untouched and counted.
 func Rotate(ctx context.Context, cli *clientv3.Client, cfg *envelope.Config, o Options) (Summary, error) {
-	if o.EtcdPrefix == "" {
-		o.EtcdPrefix = "/registry"
-	}
-	if o.Prefix == "" {
-		o.Prefix = strings.TrimSuffix(o.EtcdPrefix, "/") + "/"
-	}
+	o.EtcdPrefix, o.Prefix = scan.Prefixes(o.EtcdPrefix, o.Prefix)
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}

@@ -62,6 +62,18 @@ var kubeKeys = map[string]string{
 	"storageversionmigrations":          "storageversionmigrations.storagemigration.k8s.io",
 }
 
+// Prefixes applies the defaults of scan's and rotate's options: etcdPrefix
+// "" means "/registry" and prefix "" means etcdPrefix + "/".
+func Prefixes(etcdPrefix, prefix string) (string, string) {
+	if etcdPrefix == "" {
+		etcdPrefix = "/registry"
+	}
+	if prefix == "" {
+		prefix = strings.TrimSuffix(etcdPrefix, "/") + "/"
+	}
+	return etcdPrefix, prefix
+}
+
 // ResourceOf returns the resource, as an EncryptionConfiguration names it
 // ("secrets", "deployments.apps"), that kube-apiserver stores under etcdKey,
 // given the apiserver's etcd prefix (normally "/registry"). Core resources

@@ -113,12 +113,7 @@ type Reuse struct {
 // Scan reads every value under the prefix from src and audits it against
 // cfg. It keeps one 12-byte nonce per readable aesgcm value in memory.
 func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Report, error) {
-	if o.EtcdPrefix == "" {
-		o.EtcdPrefix = "/registry"
-	}
-	if o.Prefix == "" {
-		o.Prefix = strings.TrimSuffix(o.EtcdPrefix, "/") + "/"
-	}
+	o.EtcdPrefix, o.Prefix = Prefixes(o.EtcdPrefix, o.Prefix)
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 10000
 	}

@@ -197,3 +197,17 @@ func equalMaps(a, b map[string]int) bool {
 }
 
 func must[T any](v T, _ error) T { return v }
+
+func TestPrefixes(t *testing.T) {
+	for _, c := range []struct{ etcd, prefix, wantEtcd, wantPrefix string }{
+		{"", "", "/registry", "/registry/"},
+		{"/k8s/", "", "/k8s/", "/k8s/"},
+		{"/k8s", "", "/k8s", "/k8s/"},
+		{"", "/registry/secrets/", "/registry", "/registry/secrets/"},
+	} {
+		e, p := scan.Prefixes(c.etcd, c.prefix)
+		if e != c.wantEtcd || p != c.wantPrefix {
+			t.Errorf("Prefixes(%q, %q) = %q, %q; want %q, %q", c.etcd, c.prefix, e, p, c.wantEtcd, c.wantPrefix)
+		}
+	}
+}
