@@ -207,3 +207,21 @@ func measure(c *Case, ev *evictor, inputs []byte, times []float64) {
 		times[i] = float64(time.Since(t0))
 	}
 }
+
+// ErrEvictMode is returned by EvictModes for anything but "false", "true"
+// and "both".
+var ErrEvictMode = errors.New("ctcheck: evict must be false, true or both")
+
+// EvictModes turns an -evict flag value into the Config.Evict values to run:
+// "false", "true" or "both" (without eviction first).
+func EvictModes(s string) ([]bool, error) {
+	switch s {
+	case "false":
+		return []bool{false}, nil
+	case "true":
+		return []bool{true}, nil
+	case "both":
+		return []bool{false, true}, nil
+	}
+	return nil, ErrEvictMode
+}

@@ -2,8 +2,10 @@ package ctcheck_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/atrest-dev/atrest/ctcheck"
@@ -116,5 +118,18 @@ func TestCancel(t *testing.T) {
 	r, err := ctcheck.Run(ctx, leaky(), ctcheck.Config{N: 1 << 30, Batch: 100})
 	if err == nil || r.N[0]+r.N[1] > 200 {
 		t.Fatalf("cancelled run: %v, n = %v", err, r.N)
+	}
+}
+
+func TestEvictModes(t *testing.T) {
+	for s, want := range map[string][]bool{"false": {false}, "true": {true}, "both": {false, true}} {
+		if got, err := ctcheck.EvictModes(s); err != nil || !slices.Equal(got, want) {
+			t.Errorf("EvictModes(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "yes", "Both"} {
+		if _, err := ctcheck.EvictModes(s); !errors.Is(err, ctcheck.ErrEvictMode) {
+			t.Errorf("EvictModes(%q) error = %v, want ErrEvictMode", s, err)
+		}
 	}
 }

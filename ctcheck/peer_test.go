@@ -78,15 +78,8 @@ func TestPeer(t *testing.T) {
 	if sanity {
 		n, batch, size = 1000, 500, 256<<10
 	}
-	var modes []bool
-	switch *peerEvict {
-	case "false":
-		modes = []bool{false}
-	case "true":
-		modes = []bool{true}
-	case "both":
-		modes = []bool{false, true}
-	default:
+	modes, err := ctcheck.EvictModes(*peerEvict)
+	if err != nil {
 		t.Fatalf("-ctcheck.evict=%q: want false, true or both", *peerEvict)
 	}
 	var results []ctcheck.Result

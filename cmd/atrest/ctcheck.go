@@ -53,15 +53,8 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 	if *n < 1 {
 		return fmt.Errorf("%w: -n must be positive", errUsage)
 	}
-	var modes []bool
-	switch *evict {
-	case "false":
-		modes = []bool{false}
-	case "true":
-		modes = []bool{true}
-	case "both":
-		modes = []bool{false, true}
-	default:
+	modes, err := ctcheck.EvictModes(*evict)
+	if err != nil {
 		return fmt.Errorf("%w: -evict must be false, true or both", errUsage)
 	}
 	all := ctcheck.Targets()
