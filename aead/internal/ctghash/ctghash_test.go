@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/atrest-dev/atrest/internal/ctghash"
+	"github.com/atrest-dev/atrest/aead/internal/ctghash"
 )
 
 // refMul is the textbook bit-by-bit multiplication in GF(2¹²⁸) of NIST SP

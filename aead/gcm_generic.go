@@ -5,18 +5,18 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/atrest-dev/atrest/aead/internal/ctghash"
 	"github.com/atrest-dev/atrest/internal/alias"
 	"github.com/atrest-dev/atrest/internal/ctaes"
-	"github.com/atrest-dev/atrest/internal/ctghash"
 )
 
-// gcmRef is the portable GCM, the one that runs where no hardware path can
-// (and under the purego tag): counter mode over the bitsliced ctaes, four
+// gcmGeneric is the generic GCM, the one that runs where no hardware path can
+// (and always under the purego tag): counter mode over the bitsliced ctaes, four
 // blocks per pass, and the constant-time ctghash. Neither indexes memory by
 // nor branches on key or data; the time taken depends only on the lengths.
 // The only data-dependent branch is on the result of the tag comparison,
 // which Open reveals anyway.
-type gcmRef struct {
+type gcmGeneric struct {
 	b ctaes.Cipher
 	h ctghash.GHASH // keyed with H = AES_K(0¹²⁸), accumulator clear
 }
@@ -26,8 +26,8 @@ var errGCMOpen = errors.New("aead: message authentication failed")
 // gcmMaxBlocks is the number of keystream blocks one 12-byte nonce allows.
 const gcmMaxBlocks = 1<<32 - 2
 
-func newGCMRef(key []byte) (*gcmRef, error) {
-	r := new(gcmRef)
+func newGCMGeneric(key []byte) (*gcmGeneric, error) {
+	r := new(gcmGeneric)
 	if err := r.b.Init(key); err != nil {
 		return nil, ErrKeySize
 	}
@@ -42,7 +42,7 @@ func newGCMRef(key []byte) (*gcmRef, error) {
 // (len(dst) ≥ len(src); dst may be src). With withMask it also returns
 // AES_K(J0), the block that masks the tag: J0 = nonce || 1 then rides in the
 // first pass with counters 2..4.
-func (r *gcmRef) ctr(dst, src, nonce []byte, withMask bool) (mask [16]byte) {
+func (r *gcmGeneric) ctr(dst, src, nonce []byte, withMask bool) (mask [16]byte) {
 	var cb, ks [64]byte
 	for i := 0; i < 64; i += 16 {
 		copy(cb[i:i+12], nonce)
@@ -75,7 +75,7 @@ func (r *gcmRef) ctr(dst, src, nonce []byte, withMask bool) (mask [16]byte) {
 }
 
 // tag computes the GCM tag of ad and ciphertext into out.
-func (r *gcmRef) tag(out *[16]byte, mask *[16]byte, ciphertext, ad []byte) {
+func (r *gcmGeneric) tag(out *[16]byte, mask *[16]byte, ciphertext, ad []byte) {
 	h := r.h // a copy: r stays clean for concurrent callers
 	h.Update(ad)
 	h.Update(ciphertext)
@@ -87,7 +87,7 @@ func (r *gcmRef) tag(out *[16]byte, mask *[16]byte, ciphertext, ad []byte) {
 // seal has crypto/cipher.AEAD's Seal contract for a 12-byte nonce and a
 // 16-byte tag: it appends ciphertext || tag to out; plaintext may be exactly
 // out's spare capacity but must not overlap it otherwise.
-func (r *gcmRef) seal(out, nonce, plaintext, ad []byte) []byte {
+func (r *gcmGeneric) seal(out, nonce, plaintext, ad []byte) []byte {
 	if len(nonce) != GCMNonceSize {
 		panic("aead: incorrect nonce length given to GCM")
 	}
@@ -110,7 +110,7 @@ func (r *gcmRef) seal(out, nonce, plaintext, ad []byte) []byte {
 // tag and ad and appends the plaintext to out. The tag is checked, with
 // crypto/subtle, before anything is decrypted, so on failure out's spare
 // capacity is not written at all.
-func (r *gcmRef) open(out, nonce, ciphertext, ad []byte) ([]byte, error) {
+func (r *gcmGeneric) open(out, nonce, ciphertext, ad []byte) ([]byte, error) {
 	if len(nonce) != GCMNonceSize {
 		panic("aead: incorrect nonce length given to GCM")
 	}

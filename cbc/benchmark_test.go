@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/atrest-dev/atrest/cbc"
-	"github.com/atrest-dev/atrest/internal/impl"
+	"github.com/atrest-dev/atrest/internal/cryptotest"
 )
 
 // stdlibImpl names the baseline in benchmark names: the standard library's
@@ -16,21 +16,18 @@ import (
 // work as Seal and Open (random IV, copy and pad; decrypt and strip padding).
 const stdlibImpl = "crypto-cipher"
 
-var benchSizes = []struct {
-	name string
-	n    int
-}{{"256B", 256}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}}
-
-// BenchmarkCBC measures each path side by side with the standard library,
-// with a 32-byte key (AES-256, the usual aescbc key):
+// BenchmarkCBC measures, side by side for benchstat -col /impl, the
+// baseline (impl=crypto-cipher), automatic dispatch (impl=auto) and each
+// implementation this CPU has forced on alone, at every size of the ladder
+// (cryptotest.Sizes, 0 B to 1 MiB), with a 32-byte key (AES-256, the usual
+// aescbc key):
 //
 //	BenchmarkCBC/op=encrypt/size=64KiB/impl=AES-NI      Seal of 64 KiB
 //	BenchmarkCBC/op=decrypt/size=64KiB/impl=VAES-512    Open of 64 KiB
 //	BenchmarkCBC/op=sealbatch16/size=64KiB/impl=...     SealBatch of 16 values of 4 KiB
 //	BenchmarkCBC/op=sealbatch64/size=64KiB/impl=...     SealBatch of 64 values of 1 KiB
 //
-// The impl=crypto-cipher rows run the same operations with crypto/cipher's CBC
-// (sealbatchN: N sequential encryptions). Compare with
+// (sealbatchN with crypto-cipher: N sequential encryptions). Compare with
 //
 //	go test ./cbc -run '^$' -bench 'BenchmarkCBC/.*/size=64KiB' -count=10 > x.txt
 //	benchstat -col /impl x.txt
@@ -39,17 +36,15 @@ func BenchmarkCBC(b *testing.B) {
 	rand.Read(key)
 	c, _ := cbc.New(key)
 	block, _ := aes.NewCipher(key)
-	names := append(impl.List("cbc"), stdlibImpl)
-	defer impl.Reset("cbc")
+	names := append([]string{stdlibImpl}, cryptotest.Impls("cbc")...)
 	for _, op := range []string{"encrypt", "decrypt", "sealbatch16", "sealbatch64"} {
-		for _, size := range benchSizes {
+		for _, size := range cryptotest.Sizes {
 			for _, name := range names {
-				b.Run(fmt.Sprintf("op=%s/size=%s/impl=%s", op, size.name, name), func(b *testing.B) {
+				b.Run(fmt.Sprintf("op=%s/size=%s/impl=%s", op, size.Name, name), func(b *testing.B) {
 					if name != stdlibImpl {
-						impl.Select("cbc", name)
-						defer impl.Reset("cbc")
+						cryptotest.Use(b, "cbc", name)
 					}
-					benchOp(b, op, size.n, name == stdlibImpl, c, block)
+					benchOp(b, op, size.N, name == stdlibImpl, c, block)
 				})
 			}
 		}

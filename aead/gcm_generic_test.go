@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestGCMRefAgainstStdlib checks the portable GCM against crypto/cipher for
+// TestGCMGenericAgainstStdlib checks the generic GCM against crypto/cipher for
 // every plaintext length 0..4096, all key sizes, with and without additional
 // data, and checks that it opens what crypto/cipher seals.
-func TestGCMRefAgainstStdlib(t *testing.T) {
+func TestGCMGenericAgainstStdlib(t *testing.T) {
 	maxLen := 4096
 	if testing.Short() {
 		maxLen = 300
@@ -19,7 +19,7 @@ func TestGCMRefAgainstStdlib(t *testing.T) {
 	for _, ks := range []int{16, 24, 32} {
 		key := make([]byte, ks)
 		rand.Read(key)
-		ref, err := newGCMRef(key)
+		gen, err := newGCMGeneric(key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,11 +37,11 @@ func TestGCMRefAgainstStdlib(t *testing.T) {
 			rand.Read(nonce)
 			a := ad[:n%len(ad)]
 			want := std.Seal(nil, nonce, pt[:n], a)
-			got := ref.seal(nil, nonce, pt[:n], a)
+			got := gen.seal(nil, nonce, pt[:n], a)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("AES-%d len %d: seal differs from crypto/cipher", 8*ks, n)
 			}
-			back, err := ref.open([]byte("prefix"), nonce, want, a)
+			back, err := gen.open([]byte("prefix"), nonce, want, a)
 			if err != nil || !bytes.Equal(back[6:], pt[:n]) || string(back[:6]) != "prefix" {
 				t.Fatalf("AES-%d len %d: open = %v", 8*ks, n, err)
 			}
@@ -49,10 +49,10 @@ func TestGCMRefAgainstStdlib(t *testing.T) {
 	}
 }
 
-func TestGCMRefInPlaceAndTamper(t *testing.T) {
+func TestGCMGenericInPlaceAndTamper(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
-	ref, _ := newGCMRef(key)
+	gen, _ := newGCMGeneric(key)
 	nonce := make([]byte, 12)
 	rand.Read(nonce)
 	ad := []byte("/registry/secrets/default/s1")
@@ -61,28 +61,28 @@ func TestGCMRefInPlaceAndTamper(t *testing.T) {
 		rand.Read(pt)
 		buf := make([]byte, n, n+16)
 		copy(buf, pt)
-		sealed := ref.seal(buf[:0], nonce, buf, ad) // in place
-		opened, err := ref.open(sealed[:0], nonce, sealed, ad)
+		sealed := gen.seal(buf[:0], nonce, buf, ad) // in place
+		opened, err := gen.open(sealed[:0], nonce, sealed, ad)
 		if err != nil || !bytes.Equal(opened, pt) {
 			t.Fatalf("len %d: in-place round trip: %v", n, err)
 		}
-		sealed = ref.seal(nil, nonce, pt, ad)
+		sealed = gen.seal(nil, nonce, pt, ad)
 		for _, i := range []int{0, len(sealed) / 2, len(sealed) - 1} {
 			bad := bytes.Clone(sealed)
 			bad[i] ^= 0x80
 			out := bytes.Repeat([]byte{0xAA}, len(sealed))
-			if _, err := ref.open(out[:0], nonce, bad, ad); err == nil {
+			if _, err := gen.open(out[:0], nonce, bad, ad); err == nil {
 				t.Fatalf("len %d: flipped byte %d accepted", n, i)
 			}
 			if !bytes.Equal(out, bytes.Repeat([]byte{0xAA}, len(sealed))) {
 				t.Fatalf("len %d: failed open wrote to out", n)
 			}
 		}
-		if _, err := ref.open(nil, nonce, sealed, ad[1:]); err == nil {
+		if _, err := gen.open(nil, nonce, sealed, ad[1:]); err == nil {
 			t.Fatalf("len %d: wrong ad accepted", n)
 		}
 	}
-	if _, err := ref.open(nil, nonce, make([]byte, 15), nil); err == nil {
+	if _, err := gen.open(nil, nonce, make([]byte, 15), nil); err == nil {
 		t.Fatal("short ciphertext accepted")
 	}
 }

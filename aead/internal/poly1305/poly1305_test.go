@@ -8,7 +8,7 @@ import (
 
 	xpoly "golang.org/x/crypto/poly1305" //nolint:staticcheck // deprecated, but the reference here
 
-	"github.com/atrest-dev/atrest/internal/poly1305"
+	"github.com/atrest-dev/atrest/aead/internal/poly1305"
 )
 
 func unhex(t *testing.T, s string) []byte {

@@ -19,11 +19,7 @@ import (
 func checkSecretboxImpls(t *testing.T, key, nonce, msg []byte, flip int) {
 	t.Helper()
 	want := append(bytes.Clone(nonce), secretbox.Seal(nil, msg, (*[24]byte)(nonce), (*[32]byte)(key))...)
-	defer impl.Reset("secretbox")
-	for _, name := range impl.List("secretbox") {
-		if !impl.Select("secretbox", name) {
-			t.Fatalf("cannot select %s", name)
-		}
+	impl.Each("secretbox", func(name string) {
 		s, err := aead.NewSecretbox(key)
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +45,7 @@ func checkSecretboxImpls(t *testing.T, key, nonce, msg []byte, flip int) {
 		if tail := dst[3:cap(dst)]; !bytes.Equal(tail, make([]byte, len(tail))) {
 			t.Fatalf("%s: tampered Open(len %d) wrote into dst", name, len(msg))
 		}
-	}
+	})
 }
 
 // Every length from 0 to 4 KiB and a few longer ones, random keys and nonces.
