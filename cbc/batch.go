@@ -46,7 +46,11 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, n)
-	k := pickBatch(n)
+	total := 0
+	for _, pt := range plaintexts {
+		total += len(pt)
+	}
+	k := pickBatch(n, total)
 	for i, pt := range plaintexts {
 		var dst []byte
 		if dsts != nil {

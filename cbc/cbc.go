@@ -72,7 +72,8 @@ const (
 )
 
 // The plans of the dispatch in cbc_asm.go and cbc_noasm.go: encrypt and
-// decrypt by payload length, sealbatch by the number of values in the batch.
+// decrypt by the length of the CBC data, sealbatch by the plaintext bytes of
+// the whole batch.
 var encPlan, decPlan, batchPlan impl.Plan
 
 func init() {

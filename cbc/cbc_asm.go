@@ -28,7 +28,8 @@ func init() {
 
 // cbcTable is the dispatch of package cbc on amd64: which path each CPU
 // class takes for each operation, from which length (encrypt and decrypt:
-// bytes of CBC data, the padded plaintext; sealbatch: the number of values).
+// bytes of CBC data, the padded plaintext; sealbatch: bytes of plaintext in
+// the batch).
 // A class with no row for an operation, and every CPU not in a class, takes
 // the standard library's path (internal/impl); for sealbatch that means one
 // value after another through the encrypt plan. Beside each row, the
@@ -120,11 +121,11 @@ func (k batchKernel) run(xk *byte, nr int, st *byte, nblocks int) {
 	}
 }
 
-// pickBatch is the dispatch of SealBatch for a batch of n values. VAES-512
-// takes 32 lanes only when there are more than 16 values: free lanes cost as
-// much as busy ones.
-func pickBatch(n int) batchKernel {
-	switch p := batchPlan.Pick(n); p {
+// pickBatch is the dispatch of SealBatch for a batch of n values of total
+// bytes of plaintext. VAES-512 takes 32 lanes only when there are more than
+// 16 values: free lanes cost as much as busy ones.
+func pickBatch(n, total int) batchKernel {
+	switch p := batchPlan.Pick(total); p {
 	case pathVAES512:
 		if n > 16 {
 			return batchKernel{32, p}
