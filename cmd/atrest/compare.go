@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/atrest-dev/atrest/internal/benchreport"
+	"github.com/atrest-dev/atrest/cmd/atrest/internal/benchreport"
 )
 
 // errGate is returned when a gated metric regressed; the command exits 1.
