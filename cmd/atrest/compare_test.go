@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var updateCompare = flag.Bool("update-compare", false, "rewrite testdata/compare/*.golden")
 
 // TestCompareGolden runs "atrest compare" on the result files in
 // testdata/compare and checks the exit status and output against golden files.
@@ -47,23 +44,6 @@ func TestCompareGolden(t *testing.T) {
 			}
 			checkGolden(t, f(tc.golden), out.Bytes())
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *updateCompare {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestCompare -update-compare)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -run TestCompare -update-compare rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
