@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,14 +111,6 @@ func TestNonceSimulate(t *testing.T) {
 	_, _, errs = runNonceCmd(t, "--writes", "1", "--simulate", "--widths", "16", "--trials", "50", "--out", dir, "--progress", "bar")
 	if !strings.Contains(errs, "\rsimulating [") {
 		t.Errorf("bar not drawn: %q", errs)
-	}
-}
-
-func TestNormalQuantile(t *testing.T) {
-	for p, z := range map[float64]float64{0.975: 1.959964, 0.9995: 3.290527, 0.99999: 4.264891} {
-		if got := normalQuantile(p); math.Abs(got-z) > 1e-5 {
-			t.Errorf("normalQuantile(%g) = %.6f, want %.6f", p, got, z)
-		}
 	}
 }
 
