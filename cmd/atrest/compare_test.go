@@ -47,6 +47,20 @@ func TestCompareGolden(t *testing.T) {
 	}
 }
 
+// TestCompareWarnings: lines that are not benchmark results are reported on
+// standard error and the rest is tabulated.
+func TestCompareWarnings(t *testing.T) {
+	var out, errb bytes.Buffer
+	dir := filepath.Join("testdata", "compare")
+	code := run(context.Background(), []string{"compare", "--units", "sec/op", "--col", "/impl", filepath.Join(dir, "syntax.txt")},
+		stdio{strings.NewReader(""), &out, &errb})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	checkGolden(t, filepath.Join(dir, "syntax.stdout.golden"), out.Bytes())
+	checkGolden(t, filepath.Join(dir, "syntax.stderr.golden"), errb.Bytes())
+}
+
 // TestCompareChart checks that --svg writes well-formed SVG with one line per
 // implementation and panel, and that it matches its golden file.
 func TestCompareChart(t *testing.T) {
