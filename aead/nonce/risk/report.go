@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -76,17 +77,17 @@ func (r *Report) WriteText(w io.Writer) error { return r.write(w, false) }
 func (r *Report) WriteMarkdown(w io.Writer) error { return r.write(w, true) }
 
 func (r *Report) write(w io.Writer, markdown bool) error {
-	ew := &errWriter{w: w}
+	buf := new(bytes.Buffer)
 	d := r.Deployment
-	fmt.Fprintf(ew, "Deployment: %g process starts share each key; %g snapshot restores replaying %g writes each. Target %s.\n",
+	fmt.Fprintf(buf, "Deployment: %g process starts share each key; %g snapshot restores replaying %g writes each. Target %s.\n",
 		d.Starts, d.Restores, d.Replay, FormatProb(r.Target))
 	for _, sc := range r.Scenarios {
-		var tw table = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		var tw table = tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 		if markdown {
-			fmt.Fprintf(ew, "\n**%s**\n\n", sc.Title)
-			tw = &mdTable{w: ew}
+			fmt.Fprintf(buf, "\n**%s**\n\n", sc.Title)
+			tw = &mdTable{w: buf}
 		} else {
-			fmt.Fprintf(ew, "\n== %s\n", sc.Title)
+			fmt.Fprintf(buf, "\n== %s\n", sc.Title)
 		}
 		head := "scheme\tnonce\tP(collision)"
 		if math.IsNaN(sc.Writes) {
@@ -113,11 +114,12 @@ func (r *Report) write(w io.Writer, markdown bool) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintln(ew, "\nWhat a collision means:")
+	fmt.Fprintln(buf, "\nWhat a collision means:")
 	for _, s := range r.Schemes {
-		fmt.Fprintf(ew, "  %-17s %s\n", s.Name+":", s.Event)
+		fmt.Fprintf(buf, "  %-17s %s\n", s.Name+":", s.Event)
 	}
-	return ew.err
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 type table interface {
@@ -144,18 +146,3 @@ func (m *mdTable) Write(p []byte) (int, error) {
 }
 
 func (m *mdTable) Flush() error { return nil }
-
-// errWriter keeps the first write error and drops every write after it.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}

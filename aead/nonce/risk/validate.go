@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,10 +104,10 @@ func (v *Validation) Err() error {
 // WriteText writes the validation as a table with one row per point, between
 // a paragraph on the method and a summary of the agreement.
 func (v *Validation) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Monte-Carlo check of the exact birthday formula: random nonces truncated to each width,\n"+
+	buf := new(bytes.Buffer)
+	fmt.Fprintf(buf, "Monte-Carlo check of the exact birthday formula: random nonces truncated to each width,\n"+
 		"%d trials per width (PCG seed %d, stream = width), 99.9%% Wilson intervals. Took %s.\n\n", v.Trials, v.Seed, v.Elapsed.Round(time.Second))
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "bits\twrites\texact\tn²/2N\tsimulated\t99.9%% interval\tinside\tfamily-wise interval (z=%.2f)\tinside\t\n", v.ZFamilyWise)
 	yes := func(ok bool) string {
 		if ok {
@@ -121,10 +122,11 @@ func (v *Validation) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	inside, insideFW, points := v.Inside()
-	fmt.Fprintf(ew, "\nExact value inside the per-point 99.9%% interval at %d of %d points (about %.1f misses expected by chance),\n"+
+	fmt.Fprintf(buf, "\nExact value inside the per-point 99.9%% interval at %d of %d points (about %.1f misses expected by chance),\n"+
 		"and inside the family-wise 99.9%% interval (Bonferroni over the %d points) at %d of %d.\n",
 		inside, points, 0.001*float64(points), points, insideFW, points)
-	return ew.err
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // WriteChart writes the simulations against the exact curves as an SVG
