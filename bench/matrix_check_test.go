@@ -37,8 +37,8 @@ func TestMatrixInterop(t *testing.T) {
 	}
 }
 
-// TestAtrestAllocs checks the allocation target where it is a
-// contract: with room in dst, atrest encrypts and decrypts without allocating.
+// TestAtrestAllocs checks the allocation contract: with room in dst, atrest
+// encrypts and decrypts without allocating.
 func TestAtrestAllocs(t *testing.T) {
 	for _, c := range cells("BenchmarkTransform", providers, ops, []size{{"4KiB", 4 << 10}}) {
 		if c.impl != "atrest" {

@@ -1,4 +1,4 @@
-# Fuzzing (issue 4): native Go fuzz targets for every decrypt path, the
+# Fuzzing: native Go fuzz targets for every decrypt path, the
 # configuration loader, differential targets against k8s.io/apiserver and a
 # structured randfill target. See the Fuzzing section of README.md.
 #

@@ -17,7 +17,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 	"github.com/atrest-dev/atrest/envelope"
 )
 
@@ -231,10 +231,10 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 	}
 	slices.SortFunc(rep.Resources, func(a, b *Resource) int { return strings.Compare(a.Resource, b.Resource) })
 	space := math.Ldexp(1, NonceBits)
-	maxWrites := nonce.MaxWrites(space, NonceRisk)
+	maxWrites := risk.MaxWrites(space, NonceRisk)
 	for _, k := range keys {
 		if strings.HasPrefix(k.Key, envelope.AESGCM+"/") {
-			k.CollisionProbability = nonce.Collision(float64(k.Values), space)
+			k.CollisionProbability = risk.Collision(float64(k.Values), space)
 			k.MaxWrites = maxWrites
 		}
 		rep.Keys = append(rep.Keys, k)

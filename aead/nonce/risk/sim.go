@@ -1,4 +1,4 @@
-package nonce
+package risk
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 )
 
 // ErrSimulation is returned by Simulate for parameters out of range.
-var ErrSimulation = errors.New("nonce: simulation parameters out of range")
+var ErrSimulation = errors.New("risk: simulation parameters out of range")
 
 // Simulation holds Monte-Carlo first-collision times for random nonces
 // truncated to Bits bits.

@@ -1,11 +1,11 @@
-package nonce_test
+package risk_test
 
 import (
 	"math"
 	"math/big"
 	"testing"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 )
 
 // exactLog computes ln Π_{i<n}(1 − i/N) with big.Float products in chunks,
@@ -82,7 +82,7 @@ func TestLogNoCollisionAgainstBigFloat(t *testing.T) {
 			if float64(n) > space/2 {
 				continue
 			}
-			got, want := nonce.LogNoCollision(float64(n), space), exactLog(n, space)
+			got, want := risk.LogNoCollision(float64(n), space), exactLog(n, space)
 			if e := relErr(got, want); e > 1e-12 {
 				t.Errorf("bits=%d n=%d: got %.17g, want %.17g (rel err %.2g)", bits, n, got, want, e)
 			}
@@ -98,7 +98,7 @@ func TestLogNoCollisionLargeSpaces(t *testing.T) {
 				continue
 			}
 			n := math.Ldexp(1, ln) + 7
-			got, want := nonce.LogNoCollision(n, space), exactLogSeries(n, space)
+			got, want := risk.LogNoCollision(n, space), exactLogSeries(n, space)
 			if e := relErr(got, want); e > 1e-13 {
 				t.Errorf("bits=%d n=2^%d+7: got %.17g, want %.17g (rel err %.2g)", bits, ln, got, want, e)
 			}
@@ -107,13 +107,13 @@ func TestLogNoCollisionLargeSpaces(t *testing.T) {
 }
 
 func TestCollisionTinyAndSaturated(t *testing.T) {
-	if got := nonce.CollisionBits(2, 96); got != math.Ldexp(1, -96) {
+	if got := risk.CollisionBits(2, 96); got != math.Ldexp(1, -96) {
 		t.Errorf("Collision(2, 2^96) = %g, want 2^-96", got)
 	}
 	// n = 2^16: n(n−1)/2^97 to first order.
 	n := math.Ldexp(1, 16)
 	want := n * (n - 1) / math.Ldexp(1, 97)
-	if got := nonce.CollisionBits(n, 96); relErr(got, want) > 1e-12 {
+	if got := risk.CollisionBits(n, 96); relErr(got, want) > 1e-12 {
 		t.Errorf("Collision(2^16, 2^96) = %g, want %g", got, want)
 	}
 	for _, c := range []struct{ n, space float64 }{
@@ -122,17 +122,17 @@ func TestCollisionTinyAndSaturated(t *testing.T) {
 		{1e6 + 1, 1e6},
 		{65537, 65536},
 	} {
-		if got := nonce.Collision(c.n, c.space); got != 1 {
+		if got := risk.Collision(c.n, c.space); got != 1 {
 			t.Errorf("Collision(%g, %g) = %v, want 1", c.n, c.space, got)
 		}
 	}
-	if got := nonce.Collision(1, 2); got != 0 {
+	if got := risk.Collision(1, 2); got != 0 {
 		t.Errorf("Collision(1, 2) = %v", got)
 	}
-	if got := nonce.Collision(2, 2); got != 0.5 {
+	if got := risk.Collision(2, 2); got != 0.5 {
 		t.Errorf("Collision(2, 2) = %v, want 0.5", got)
 	}
-	if got := nonce.Collision(3, 3); math.Abs(got-7.0/9) > 1e-15 {
+	if got := risk.Collision(3, 3); math.Abs(got-7.0/9) > 1e-15 {
 		t.Errorf("Collision(3, 3) = %v, want 7/9", got)
 	}
 }
@@ -140,7 +140,7 @@ func TestCollisionTinyAndSaturated(t *testing.T) {
 // The lgamma branch (n > N/2) against the direct product.
 func TestLogNoCollisionDense(t *testing.T) {
 	for _, c := range []struct{ n, space int }{{6000, 10000}, {9000, 10000}, {10000, 10000}, {3000, 4000}} {
-		got, want := nonce.LogNoCollision(float64(c.n), float64(c.space)), exactLog(c.n, float64(c.space))
+		got, want := risk.LogNoCollision(float64(c.n), float64(c.space)), exactLog(c.n, float64(c.space))
 		if e := relErr(got, want); e > 1e-10 {
 			t.Errorf("n=%d N=%d: got %.17g, want %.17g (rel err %.2g)", c.n, c.space, got, want, e)
 		}
@@ -153,7 +153,7 @@ func TestCollisionMonotone(t *testing.T) {
 		prev := 0.0
 		for e := 0.0; e <= float64(bits)/2+4; e += 1.0 / 64 {
 			n := math.Floor(math.Exp2(e))
-			p := nonce.Collision(n, space)
+			p := risk.Collision(n, space)
 			if p < prev || p > 1 || math.IsNaN(p) {
 				t.Fatalf("bits=%d: Collision(%g) = %g after %g", bits, n, p, prev)
 			}
@@ -166,27 +166,27 @@ func TestMaxWrites(t *testing.T) {
 	for _, bits := range []int{16, 24, 64, 96, 128, 192} {
 		space := math.Ldexp(1, bits)
 		for _, target := range []float64{math.Ldexp(1, -60), math.Ldexp(1, -32), 1e-6, 0.5, 0.99} {
-			m := nonce.MaxWrites(space, target)
-			if nonce.Collision(m, space) > target {
-				t.Errorf("bits=%d target=%g: Collision(MaxWrites=%g) = %g > target", bits, target, m, nonce.Collision(m, space))
+			m := risk.MaxWrites(space, target)
+			if risk.Collision(m, space) > target {
+				t.Errorf("bits=%d target=%g: Collision(MaxWrites=%g) = %g > target", bits, target, m, risk.Collision(m, space))
 			}
 			next := m + 1
 			if m >= 1<<53 {
 				next = m * (1 + 1e-12)
 			}
-			if m < space && nonce.Collision(next, space) <= target {
+			if m < space && risk.Collision(next, space) <= target {
 				t.Errorf("bits=%d target=%g: MaxWrites=%g is not the largest", bits, target, m)
 			}
 		}
 	}
 	// sqrt(2·2^96·2^-32) = 2^32.5 to leading order.
-	if m := nonce.MaxWrites(math.Ldexp(1, 96), math.Ldexp(1, -32)); math.Abs(m/math.Exp2(32.5)-1) > 1e-6 {
+	if m := risk.MaxWrites(math.Ldexp(1, 96), math.Ldexp(1, -32)); math.Abs(m/math.Exp2(32.5)-1) > 1e-6 {
 		t.Errorf("MaxWrites(2^96, 2^-32) = %g, want about 2^32.5", m)
 	}
-	if m := nonce.MaxWrites(2, 0.4); m != 1 {
+	if m := risk.MaxWrites(2, 0.4); m != 1 {
 		t.Errorf("MaxWrites(2, 0.4) = %g, want 1", m)
 	}
-	if m := nonce.MaxWrites(16, 0); !math.IsNaN(m) {
+	if m := risk.MaxWrites(16, 0); !math.IsNaN(m) {
 		t.Errorf("MaxWrites(16, 0) = %g, want NaN", m)
 	}
 }

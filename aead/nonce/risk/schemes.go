@@ -1,8 +1,10 @@
-package nonce
+package risk
 
 import (
 	"math"
 	"time"
+
+	"github.com/atrest-dev/atrest/aead/nonce"
 )
 
 // Deployment describes what, besides the write count, a nonce scheme's risk
@@ -125,8 +127,8 @@ func Schemes() []Scheme {
 			Limit: math.Inf(1),
 			risk:  func(n float64, _ Deployment) float64 { return Collision(n, pow2(256)) },
 		},
-		AtrestScheme("atrest", Options{}),
-		AtrestScheme("atrest-r32", Options{RandomBits: 32}),
+		AtrestScheme("atrest", nonce.Options{}),
+		AtrestScheme("atrest-r32", nonce.Options{RandomBits: 32}),
 	}
 }
 
@@ -147,10 +149,10 @@ func Schemes() []Scheme {
 //     writes spread evenly (the worst case), the risk is at most
 //     C(E,2)·2^-p·(1 − (1 − 2^-r)^(n/E)), plus 1 − (1 − 2^-r)^R for the R
 //     writes replayed by restores.
-func AtrestScheme(name string, o Options) Scheme {
+func AtrestScheme(name string, o nonce.Options) Scheme {
 	k := float64(o.EpochWrites)
 	if k == 0 {
-		k = MaxEpoch
+		k = nonce.MaxEpoch
 	}
 	r := o.RandomBits
 	p := 64 - r

@@ -1,4 +1,4 @@
-package nonce_test
+package risk_test
 
 import (
 	"context"
@@ -9,11 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 )
-
-// z999 is the two-sided 99.9% normal quantile.
-const z999 = 3.2905
 
 // Monte-Carlo validation: for widths 16..24, 2000 trials each with a fixed
 // seed, the exact formula lies inside the 99.9% Wilson interval of the
@@ -23,16 +20,16 @@ func TestSimulationMatchesFormula(t *testing.T) {
 	const trials = 2000
 	for bits := 16; bits <= 24; bits++ {
 		rng := rand.New(rand.NewPCG(0x61747265, uint64(bits)))
-		sim, err := nonce.Simulate(t.Context(), rng, bits, trials, nil)
+		sim, err := risk.Simulate(t.Context(), rng, bits, trials, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range nonce.Compare(sim, nonce.CheckLevels, z999) {
+		for _, c := range risk.Compare(sim, risk.CheckLevels, risk.Z999) {
 			if !c.Inside() {
 				t.Errorf("bits=%d n=%g: exact %.4f outside simulated [%.4f, %.4f] (rate %.4f)", bits, c.N, c.Analytic, c.Lo, c.Hi, c.Rate)
 			}
 		}
-		half := nonce.Compare(sim, []float64{0.5}, z999)[0]
+		half := risk.Compare(sim, []float64{0.5}, risk.Z999)[0]
 		if half.Lo <= half.Approx && half.Approx <= half.Hi {
 			t.Errorf("bits=%d: approximation %.4f inside [%.4f, %.4f]; the check cannot tell it from the exact value", bits, half.Approx, half.Lo, half.Hi)
 		}
@@ -41,8 +38,8 @@ func TestSimulationMatchesFormula(t *testing.T) {
 
 func TestSimulateDeterministicAndProgress(t *testing.T) {
 	var calls int
-	a, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, func(done int) { calls = done })
-	b, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, nil)
+	a, _ := risk.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, func(done int) { calls = done })
+	b, _ := risk.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 12, 50, nil)
 	if calls != 50 {
 		t.Errorf("progress saw %d, want 50", calls)
 	}
@@ -55,16 +52,16 @@ func TestSimulateDeterministicAndProgress(t *testing.T) {
 		}
 	}
 	// A 1-bit space repeats by the third draw.
-	s, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(3, 4)), 1, 200, nil)
+	s, _ := risk.Simulate(t.Context(), rand.New(rand.NewPCG(3, 4)), 1, 200, nil)
 	if s.Hits(1) != 0 || s.Hits(3) != 200 || s.Hits(2) < 60 || s.Hits(2) > 140 {
 		t.Errorf("1-bit hits: %d %d %d", s.Hits(1), s.Hits(2), s.Hits(3))
 	}
-	if _, err := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 0, 1, nil); !errors.Is(err, nonce.ErrSimulation) {
+	if _, err := risk.Simulate(t.Context(), rand.New(rand.NewPCG(1, 2)), 0, 1, nil); !errors.Is(err, risk.ErrSimulation) {
 		t.Errorf("bits=0: err = %v, want ErrSimulation", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := nonce.Simulate(ctx, rand.New(rand.NewPCG(1, 2)), 20, 10, nil); !errors.Is(err, context.Canceled) {
+	if _, err := risk.Simulate(ctx, rand.New(rand.NewPCG(1, 2)), 20, 10, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }
@@ -79,7 +76,7 @@ func TestWilson(t *testing.T) {
 		{10, 10, 0.72247, 1},
 		{1, 10, 0.01787, 0.40415}, // tabulated value
 	} {
-		lo, hi := nonce.Wilson(c.hits, c.n, 1.959964)
+		lo, hi := risk.Wilson(c.hits, c.n, 1.959964)
 		if math.Abs(lo-c.lo) > 1e-4 || math.Abs(hi-c.hi) > 1e-4 {
 			t.Errorf("Wilson(%d, %d) = [%.5f, %.5f], want [%.5f, %.5f]", c.hits, c.n, lo, hi, c.lo, c.hi)
 		}
@@ -87,13 +84,13 @@ func TestWilson(t *testing.T) {
 }
 
 func TestChart(t *testing.T) {
-	var sims []*nonce.Simulation
+	var sims []*risk.Simulation
 	for _, b := range []int{16, 18} {
-		s, _ := nonce.Simulate(t.Context(), rand.New(rand.NewPCG(5, uint64(b))), b, 100, nil)
+		s, _ := risk.Simulate(t.Context(), rand.New(rand.NewPCG(5, uint64(b))), b, 100, nil)
 		sims = append(sims, s)
 	}
 	var buf strings.Builder
-	if err := nonce.Chart(&buf, sims, z999); err != nil {
+	if err := risk.Chart(&buf, sims, risk.Z999); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -106,7 +103,7 @@ func TestChart(t *testing.T) {
 			t.Errorf("chart lacks %q", want)
 		}
 	}
-	if err := nonce.Chart(&buf, nil, z999); err == nil {
+	if err := risk.Chart(&buf, nil, risk.Z999); err == nil {
 		t.Error("empty chart accepted")
 	}
 }

@@ -1,6 +1,10 @@
-package nonce
+package risk
 
 import "math"
+
+// Z999 is the two-sided 99.9% normal quantile, the z of the per-point
+// intervals of a Validation.
+const Z999 = 3.2905
 
 // Check is one comparison of a simulation with the exact formula.
 type Check struct {

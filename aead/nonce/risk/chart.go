@@ -1,4 +1,4 @@
-package nonce
+package risk
 
 import (
 	"bufio"

@@ -33,29 +33,29 @@ type Set struct {
 var ErrNoResults = errors.New("benchreport: no benchmark results")
 
 // Read reads benchmark result files. A path may be given as label=path to
-// name its column (the .file key). Syntax errors in the files are returned
-// joined after the results that did parse; a file that cannot be opened is
-// an error.
-func Read(paths ...string) (*Set, error) {
+// name its column (the .file key). Lines that are not benchmark results are
+// returned as warnings (*benchfmt.SyntaxError values, in file order) next to
+// the results that did parse; a file that cannot be opened is an error, and
+// so is (ErrNoResults) a set of files without any result.
+func Read(paths ...string) (s *Set, warnings []error, err error) {
 	files := benchfmt.Files{Paths: paths, AllowLabels: true}
-	s := &Set{}
-	var syntax []error
+	s = &Set{}
 	for files.Scan() {
 		switch rec := files.Result().(type) {
 		case *benchfmt.SyntaxError:
-			syntax = append(syntax, rec)
+			warnings = append(warnings, rec)
 		case *benchfmt.Result:
 			s.Results = append(s.Results, rec.Clone())
 		}
 	}
 	if err := files.Err(); err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
 	s.Units = files.Units()
 	if len(s.Results) == 0 {
-		return s, ErrNoResults
+		return nil, warnings, ErrNoResults
 	}
-	return s, errors.Join(syntax...)
+	return s, warnings, nil
 }
 
 // Config returns the configuration keys whose value is the same in every

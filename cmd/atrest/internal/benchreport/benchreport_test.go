@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 func TestParseGate(t *testing.T) {
@@ -38,10 +40,50 @@ func abs(x float64) float64 {
 }
 
 func TestParseSize(t *testing.T) {
-	for s, want := range map[string]int{"256B": 256, "1KiB": 1024, "64KiB": 65536, "1MiB": 1 << 20, "2GiB": 2 << 30, "x": 0, "KiB": 0, "-1B": 0} {
+	for s, want := range map[string]int{"256B": 256, "1KiB": 1024, "64KiB": 65536, "1MiB": 1 << 20, "1GiB": 1 << 30, "x": 0, "KiB": 0, "-1B": 0} {
 		if got, _ := parseSize(s); got != want {
 			t.Errorf("parseSize(%q) = %d, want %d", s, got, want)
 		}
+	}
+}
+
+// Read returns the lines that are not results as warnings, in order, and
+// ErrNoResults when nothing else is left.
+func TestReadWarnings(t *testing.T) {
+	dir := t.TempDir()
+	good := "BenchmarkX-2 10 5 ns/op\n"
+	p := filepath.Join(dir, "mixed.txt")
+	if err := os.WriteFile(p, []byte("BenchmarkX-2 10 abc ns/op\n"+good+"BenchmarkY-2 12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, warns, err := Read(p)
+	if err != nil || s == nil || len(s.Results) != 1 || len(warns) != 2 {
+		t.Fatalf("Read: %v, %d warnings: %v", err, len(warns), warns)
+	}
+	for i, line := range []int{1, 3} {
+		if se, ok := warns[i].(*benchfmt.SyntaxError); !ok || se.Line != line {
+			t.Errorf("warning %d: %#v, want a syntax error on line %d", i, warns[i], line)
+		}
+	}
+	if err := os.WriteFile(p, []byte("BenchmarkY-2 12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, warns, err := Read(p); !errors.Is(err, ErrNoResults) || s != nil || len(warns) != 1 {
+		t.Errorf("no results: %v, %v, %v", s, warns, err)
+	}
+}
+
+func TestRuleString(t *testing.T) {
+	rules, err := ParseGate("allocs/op:5%, ns/op:12.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rules {
+		got = append(got, r.String())
+	}
+	if s := strings.Join(got, ","); s != "allocs/op:5%,sec/op:12.5%" {
+		t.Errorf("rules print as %q", s)
 	}
 }
 
@@ -64,9 +106,9 @@ func write(t *testing.T, name string, lines map[string][]string) string {
 
 func gate(t *testing.T, spec string, old, new map[string][]string) []Regression {
 	t.Helper()
-	s, err := Read(write(t, "old.txt", old), write(t, "new.txt", new))
-	if err != nil {
-		t.Fatal(err)
+	s, warns, err := Read(write(t, "old.txt", old), write(t, "new.txt", new))
+	if err != nil || warns != nil {
+		t.Fatal(err, warns)
 	}
 	rep, err := Build(s, Options{})
 	if err != nil {

@@ -1,11 +1,11 @@
-package nonce_test
+package risk_test
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 )
 
 // simulateCounters plays the Counter model with small fields: starts
@@ -62,18 +62,18 @@ func TestCounterModelSimulated(t *testing.T) {
 		{"r=2 union", 6, 32, 6, 2, 0, false},
 	} {
 		n := float64(c.starts * c.w)
-		d := nonce.Deployment{Starts: float64(c.starts)}
+		d := risk.Deployment{Starts: float64(c.starts)}
 		if c.repl > 0 {
 			d.Restores, d.Replay = 1, float64(c.repl)
 		}
 		var bound float64
 		if c.r == 0 && c.repl == 0 {
-			bound = nonce.CounterRisk(n, d, n, c.p, 0)
+			bound = risk.CounterRisk(n, d, n, c.p, 0)
 		} else {
-			bound = nonce.CounterRisk(n, d, n, c.p, c.r)
+			bound = risk.CounterRisk(n, d, n, c.p, c.r)
 		}
 		hits := simulateCounters(rng, trials, c.starts, c.w, c.p, c.r, c.repl)
-		lo, hi := nonce.Wilson(hits, trials, z999)
+		lo, hi := risk.Wilson(hits, trials, risk.Z999)
 		switch {
 		case c.exact && (bound < lo || bound > hi):
 			t.Errorf("%s: model %.4f outside simulated [%.4f, %.4f]", c.name, bound, lo, hi)

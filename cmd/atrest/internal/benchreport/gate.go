@@ -17,6 +17,9 @@ type Rule struct {
 	Max  float64
 }
 
+// String returns the rule as ParseGate reads it, e.g. "allocs/op:5%".
+func (r Rule) String() string { return fmt.Sprintf("%s:%g%%", r.Unit, r.Max*100) }
+
 // ErrGateSpec is returned by ParseGate for a malformed specification.
 var ErrGateSpec = errors.New("benchreport: bad gate specification")
 
