@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -29,85 +31,142 @@ var ErrEndpoint = errors.New("kmsv2: invalid KMS plugin endpoint")
 // connection (an unreachable Provider's connection is closed when it is
 // garbage collected).
 func Dial(name, endpoint string, opts ...Option) (*Provider, error) {
-	svc, err := dialService(endpoint)
+	addr, err := util.ParseEndpoint(endpoint)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrEndpoint, err)
 	}
+	svc := &grpcService{addr: addr}
 	p := New(name, svc, opts...)
 	svc.timeout = p.timeout
-	p.conn = svc.conn
-	runtime.AddCleanup(p, func(c *grpc.ClientConn) { c.Close() }, svc.conn)
+	p.conn = svc
+	runtime.AddCleanup(p, func(s *grpcService) { s.Close() }, svc)
 	return p, nil
 }
 
 // grpcService is kmsservice.Service over gRPC: kube-apiserver's client
 // (k8s.io/kms/apis/v2 KeyManagementService), except that calls fail at once
 // when the socket refuses connections instead of waiting for the plugin
-// until their timeout, and that such failures match ErrUnavailable.
+// until their timeout (gRPC fail fast), that such failures match
+// ErrUnavailable, and that the call after one makes a new connection, so a
+// restarted plugin is reached at once rather than after gRPC's reconnection
+// backoff (up to two minutes).
 type grpcService struct {
-	conn    *grpc.ClientConn
-	client  kmsapi.KeyManagementServiceClient
+	addr    string
 	timeout time.Duration
+
+	mu     sync.Mutex // serialises replacing and closing the connection
+	cur    atomic.Pointer[grpcConn]
+	closed bool
 }
 
-func dialService(endpoint string) (*grpcService, error) {
-	addr, err := util.ParseEndpoint(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrEndpoint, err)
+type grpcConn struct {
+	cc     *grpc.ClientConn
+	client kmsapi.KeyManagementServiceClient
+	broken atomic.Bool // a call found the plugin unreachable
+}
+
+// conn returns the connection to use, replacing a broken one.
+func (g *grpcService) conn() (*grpcConn, error) {
+	if c := g.cur.Load(); c != nil && !c.broken.Load() {
+		return c, nil
 	}
-	conn, err := grpc.NewClient("passthrough:///kms-plugin",
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil, ErrClosed
+	}
+	old := g.cur.Load()
+	if old != nil && !old.broken.Load() {
+		return old, nil
+	}
+	cc, err := grpc.NewClient("passthrough:///kms-plugin",
 		grpc.WithAuthority("localhost"),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			var d net.Dialer
-			return d.DialContext(ctx, "unix", addr)
+			return d.DialContext(ctx, "unix", g.addr)
 		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEndpoint, err)
 	}
-	return &grpcService{conn: conn, client: kmsapi.NewKeyManagementServiceClient(conn), timeout: DefaultTimeout}, nil
+	c := &grpcConn{cc: cc, client: kmsapi.NewKeyManagementServiceClient(cc)}
+	g.cur.Store(c)
+	if old != nil {
+		old.cc.Close()
+	}
+	return c, nil
+}
+
+// Close closes the connection; later calls fail with ErrClosed.
+func (g *grpcService) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	g.closed = true
+	if c := g.cur.Load(); c != nil {
+		return c.cc.Close()
+	}
+	return nil
 }
 
 var _ kmsservice.Service = (*grpcService)(nil)
 
 func (g *grpcService) Status(ctx context.Context) (*kmsservice.StatusResponse, error) {
+	c, err := g.conn()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	r, err := g.client.Status(ctx, &kmsapi.StatusRequest{})
+	r, err := c.client.Status(ctx, &kmsapi.StatusRequest{})
 	if err != nil {
-		return nil, rpcError(err)
+		return nil, c.failed(err)
 	}
 	return &kmsservice.StatusResponse{Version: r.Version, Healthz: r.Healthz, KeyID: r.KeyId}, nil
 }
 
 func (g *grpcService) Encrypt(ctx context.Context, uid string, plaintext []byte) (*kmsservice.EncryptResponse, error) {
+	c, err := g.conn()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	r, err := g.client.Encrypt(ctx, &kmsapi.EncryptRequest{Plaintext: plaintext, Uid: uid})
+	r, err := c.client.Encrypt(ctx, &kmsapi.EncryptRequest{Plaintext: plaintext, Uid: uid})
 	if err != nil {
-		return nil, rpcError(err)
+		return nil, c.failed(err)
 	}
 	return &kmsservice.EncryptResponse{Ciphertext: r.Ciphertext, KeyID: r.KeyId, Annotations: r.Annotations}, nil
 }
 
 func (g *grpcService) Decrypt(ctx context.Context, uid string, req *kmsservice.DecryptRequest) ([]byte, error) {
+	c, err := g.conn()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	r, err := g.client.Decrypt(ctx, &kmsapi.DecryptRequest{
+	r, err := c.client.Decrypt(ctx, &kmsapi.DecryptRequest{
 		Ciphertext: req.Ciphertext, Uid: uid, KeyId: req.KeyID, Annotations: req.Annotations,
 	})
 	if err != nil {
-		return nil, rpcError(err)
+		return nil, c.failed(err)
 	}
 	return r.Plaintext, nil
 }
 
-// rpcError marks the failures that mean the plugin cannot be reached or did
-// not answer in time as ErrUnavailable.
-func rpcError(err error) error {
+// failed marks the failures that mean the plugin cannot be reached or did
+// not answer in time as ErrUnavailable; after an unreachable plugin the
+// next call reconnects.
+func (c *grpcConn) failed(err error) error {
 	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+	case codes.Unavailable:
+		c.broken.Store(true)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case codes.DeadlineExceeded, codes.Canceled:
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
