@@ -83,8 +83,10 @@ func (w wire) bytes(num protowire.Number, v []byte) wire {
 func (w wire) varint(num protowire.Number, v uint64) wire {
 	return protowire.AppendVarint(protowire.AppendTag(w, num, protowire.VarintType), v)
 }
-func (w wire) tag(num protowire.Number, typ protowire.Type) wire { return protowire.AppendTag(w, num, typ) }
-func (w wire) raw(b ...byte) wire                                 { return append(w, b...) }
+func (w wire) tag(num protowire.Number, typ protowire.Type) wire {
+	return protowire.AppendTag(w, num, typ)
+}
+func (w wire) raw(b ...byte) wire { return append(w, b...) }
 func (w wire) entry(k, v string) wire {
 	return w.bytes(4, wire(nil).bytes(1, []byte(k)).bytes(2, []byte(v)))
 }
