@@ -41,7 +41,10 @@
 // gives none). The schedule is kube-apiserver's:
 //
 //   - Status must answer healthz "ok", version v2 or v2beta1 (and keep the
-//     first version it answered), and a valid key ID.
+//     first version it answered), and a valid key ID, or the check fails.
+//     As in kube-apiserver, a valid key ID still rotates or extends the
+//     write state in a failed check: a plugin that calls itself unhealthy
+//     but answers keeps writes going.
 //   - One DEK or seed per key ID: at the first check, and whenever Status
 //     reports another key ID, 32 random bytes are made and encrypted by the
 //     plugin's Encrypt, which must answer the same key ID. All writes use

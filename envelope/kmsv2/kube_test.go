@@ -23,6 +23,7 @@ import (
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
+	kmsservice "k8s.io/kms/pkg/service"
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
@@ -555,5 +556,45 @@ func TestKubeKMSPluginDown(t *testing.T) {
 		if got := read(s, pt, ad, pt); got != (result{true, true, true}) {
 			t.Fatalf("%s reads a plain value: %+v", s.name, got)
 		}
+	}
+}
+
+// TestKubeKMSUnhealthy: a plugin whose Status is not healthy but names a
+// valid key ID fails both sides' checks, and yet both write and read: the
+// apiserver rotates (or extends) its write state before it judges health.
+func TestKubeKMSUnhealthy(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(*kmsservice.StatusResponse)
+	}{
+		{"healthz", func(r *kmsservice.StatusResponse) { r.Healthz = "degraded" }},
+		{"version", func(r *kmsservice.StatusResponse) { r.Version = "v1beta1" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kms, _ := newCounting(t, kek("unhealthy"))
+			kms.set(func(k *countingKMS) { k.editStatus = c.edit })
+			ln, err := kmsplugin.Listen("unix://" + filepath.Join(socketDir(t), "p.sock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- kmsplugin.Serve(ctx, ln, kms, time.Second, time.Second) }()
+			t.Cleanup(func() { cancel(); <-done })
+			y := confYAML("unix://"+ln.Addr().String(), "kms:"+uniqueName("unhealthy"))
+			sides := []side{atrestSide(t, y), kubeSide(t, y, true)}
+			ad, pt := []byte("/registry/secrets/u/h"), []byte("written anyway")
+			for _, w := range sides {
+				v, err := w.enc(pt, ad)
+				if err != nil {
+					t.Fatalf("%s: %v", w.name, err)
+				}
+				for _, r := range sides {
+					if got := read(r, v, ad, pt); got != (result{true, false, true}) {
+						t.Fatalf("%s reads %s's value: %+v", r.name, w.name, got)
+					}
+				}
+			}
+		})
 	}
 }
