@@ -79,12 +79,13 @@ func (g *grpcService) conn() (*grpcConn, error) {
 	if old != nil && !old.broken.Load() {
 		return old, nil
 	}
+	addr := g.addr // the connection's goroutines must not keep g alive
 	cc, err := grpc.NewClient("passthrough:///kms-plugin",
 		grpc.WithAuthority("localhost"),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			var d net.Dialer
-			return d.DialContext(ctx, "unix", g.addr)
+			return d.DialContext(ctx, "unix", addr)
 		}),
 	)
 	if err != nil {
