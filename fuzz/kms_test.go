@@ -345,7 +345,9 @@ func TestKMSSeedCorpus(t *testing.T) {
 // kmsVariants are edits of a valid payload at the edges of the protobuf
 // wire format and the apiserver's validation.
 func kmsVariants(v []byte) [][]byte {
-	tag := func(b []byte, num protowire.Number, typ protowire.Type) []byte { return protowire.AppendTag(b, num, typ) }
+	tag := func(b []byte, num protowire.Number, typ protowire.Type) []byte {
+		return protowire.AppendTag(b, num, typ)
+	}
 	o, _ := kmsv2.Parse(v)
 	withKeyID := func(id string) []byte {
 		c := o
@@ -365,7 +367,7 @@ func kmsVariants(v []byte) [][]byte {
 		flipType = append(flipType, 0x28, 0x01)
 	}
 	return [][]byte{
-		append(bytes.Clone(v), protowire.AppendVarint(tag(nil, 6, protowire.VarintType), 1)...),         // unknown varint
+		append(bytes.Clone(v), protowire.AppendVarint(tag(nil, 6, protowire.VarintType), 1)...),          // unknown varint
 		append(bytes.Clone(v), protowire.AppendBytes(tag(nil, 99, protowire.BytesType), []byte("x"))...), // unknown bytes
 		append(bytes.Clone(v), tag(tag(nil, 7, protowire.StartGroupType), 7, protowire.EndGroupType)...), // unknown group
 		append(bytes.Clone(v), protowire.AppendBytes(tag(nil, 2, protowire.BytesType), o.KeyID)...),      // key ID twice
