@@ -162,7 +162,7 @@ func (p *Provider) SealedLen(n int) int {
 // interval, checks the plugin's Status first (and rotates the DEK when the
 // key ID changed).
 func (p *Provider) Seal(dst, plaintext, ad []byte) ([]byte, error) {
-	s, err := p.current(true)
+	s, now, err := p.current(true)
 	if err != nil {
 		return dst, err
 	}
@@ -175,7 +175,7 @@ func (p *Provider) Seal(dst, plaintext, ad []byte) ([]byte, error) {
 		return dst, err
 	}
 	copy(out[len(out)-len(s.tail):], s.tail)
-	p.cache.maybeGC(p.now())
+	p.cache.maybeGC(now)
 	return ret, nil
 }
 
@@ -196,7 +196,7 @@ func (p *Provider) OpenStale(dst, payload, ad []byte) (plain []byte, stale bool,
 	if err != nil {
 		return dst, false, err
 	}
-	s, err := p.current(false)
+	s, _, err := p.current(false)
 	if err != nil {
 		return dst, false, err
 	}
@@ -215,7 +215,7 @@ func (p *Provider) OpenStale(dst, payload, ad []byte) (plain []byte, stale bool,
 // with, checking the plugin first when a check is due. Values with another
 // key ID or type read as stale.
 func (p *Provider) Current() (keyID string, typ DEKSourceType, err error) {
-	s, err := p.current(false)
+	s, _, err := p.current(false)
 	if err != nil {
 		return "", 0, err
 	}
@@ -242,9 +242,9 @@ func (p *Provider) ResetCache() { p.cache.reset() }
 // is due: a caller that has no usable state (none yet, or an expired one
 // for a write) waits for the check; others go on with the state they have
 // while one of them checks.
-func (p *Provider) current(write bool) (*writeState, error) {
+func (p *Provider) current(write bool) (*writeState, time.Time, error) {
 	if p.closed.Load() {
-		return nil, ErrClosed
+		return nil, time.Time{}, ErrClosed
 	}
 	now := p.now()
 	s := p.state.Load()
@@ -263,16 +263,16 @@ func (p *Provider) current(write bool) (*writeState, error) {
 	}
 	switch {
 	case s == nil:
-		return nil, p.unavailable()
+		return nil, now, p.unavailable()
 	case write && now.After(s.expiry):
 		err := fmt.Errorf("%w: %w: encryptedDEKSource with keyID hash %q expired at %s", ErrUnavailable, ErrExpired,
 			keyIDHash(s.keyID), s.expiry.Format(time.RFC3339))
 		if last := p.lastCheckErr(); last != nil {
 			err = fmt.Errorf("%w (last check: %w)", err, last)
 		}
-		return nil, err
+		return nil, now, err
 	}
-	return s, nil
+	return s, now, nil
 }
 
 func (p *Provider) unavailable() error {
