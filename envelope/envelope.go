@@ -137,6 +137,7 @@ func (c *Chain) Entries() []Entry {
 // once, and not at all when dst has room.
 func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	e := &c.entries[0]
+	orig := dst
 	if e.sizer != nil {
 		head, _ := alias.SliceForAppend(dst, len(e.prefix)+e.sizer.SealedLen(len(plaintext)))
 		dst = head[:len(dst)]
@@ -144,7 +145,7 @@ func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	out := append(dst, e.prefix...)
 	out, err := e.Cipher.Seal(out, plaintext, etcdKey)
 	if err != nil {
-		return dst, fmt.Errorf("envelope: %s: %w", e, err)
+		return orig, fmt.Errorf("envelope: %s: %w", e, err)
 	}
 	return out, nil
 }
