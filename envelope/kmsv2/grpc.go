@@ -79,6 +79,13 @@ func (g *grpcService) conn() (*grpcConn, error) {
 	if old != nil && !old.broken.Load() {
 		return old, nil
 	}
+	// A socket nobody listens on fails here, before a gRPC channel (and
+	// its goroutines) is made for it.
+	probe, err := net.DialTimeout("unix", g.addr, g.timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	probe.Close()
 	addr := g.addr // the connection's goroutines must not keep g alive
 	cc, err := grpc.NewClient("passthrough:///kms-plugin",
 		grpc.WithAuthority("localhost"),
