@@ -41,6 +41,13 @@ func newGCMAsm(key []byte) *gcmAsm {
 		return nil
 	}
 	h := new(gcmAsm)
+	h.init(key)
+	return h
+}
+
+// init expands key (16, 24 or 32 bytes) into h; the caller checked that this
+// CPU runs the assembly GCM.
+func (h *gcmAsm) init(key []byte) {
 	nk := len(key) / 4
 	h.nr = nk + 6
 	var w [60]uint32
@@ -67,7 +74,6 @@ func newGCMAsm(key []byte) *gcmAsm {
 	}
 	clear(w[:])
 	gcmInitVAES(&h.rk, h.nr, &h.htab)
-	return h
 }
 
 // seal and open have crypto/cipher.AEAD's contract for a 12-byte nonce and

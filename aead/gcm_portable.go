@@ -28,14 +28,22 @@ const gcmMaxBlocks = 1<<32 - 2
 
 func newGCMRef(key []byte) (*gcmRef, error) {
 	r := new(gcmRef)
+	if err := r.init(key); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// init expands key into r without allocating.
+func (r *gcmRef) init(key []byte) error {
 	if err := r.b.Init(key); err != nil {
-		return nil, ErrKeySize
+		return ErrKeySize
 	}
 	var h [16]byte
 	r.b.Encrypt(h[:], h[:])
 	r.h.Init(h[:])
 	clear(h[:])
-	return r, nil
+	return nil
 }
 
 // ctr XORs src with the keystream for nonce (counters 2, 3, ...) into dst

@@ -151,7 +151,7 @@ func providerEntries(pc providerConfig, field string) ([]Entry, error) {
 			return nil, &ConfigError{Fields: []FieldError{{field + ".kms.apiVersion",
 				"KMSv1 is deprecated and will only receive security updates going forward. Use KMSv2 instead. kube-apiserver refuses it unless --feature-gates=KMSv1=true, and atrest does not support it"}}}
 		}
-		return []Entry{{Provider: KMSv2, Name: pc.KMS.Name, Cipher: unsupported{"kms v2 provider " + pc.KMS.Name + " needs its KMS plugin"}}}, nil
+		return kmsEntries(pc.KMS, field)
 	}
 	var (
 		provider string

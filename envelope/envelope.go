@@ -28,6 +28,15 @@ type Cipher interface {
 	Open(dst, payload, ad []byte) ([]byte, error)
 }
 
+// StaleOpener is implemented by ciphers that decide themselves whether a
+// value they open is stale, as a KMS v2 provider does (its key ID or DEK
+// source type is not the current one). Chain.Decrypt calls OpenStale instead
+// of Open for them; the value is stale when OpenStale says so or the entry
+// is not the chain's write entry.
+type StaleOpener interface {
+	OpenStale(dst, payload, ad []byte) (plain []byte, stale bool, err error)
+}
+
 // Provider names as they appear in prefixes and configuration files.
 const (
 	Identity  = "identity"
@@ -83,7 +92,8 @@ func (e Entry) String() string {
 type entry struct {
 	Entry
 	prefix []byte
-	sizer  sizer // nil if the cipher cannot tell its output size
+	sizer  sizer       // nil if the cipher cannot tell its output size
+	stale  StaleOpener // nil if the cipher has no stale rule of its own
 }
 
 // sizer is implemented by ciphers that know their output size, so that
@@ -107,7 +117,8 @@ func NewChain(entries ...Entry) (*Chain, error) {
 			return nil, fmt.Errorf("envelope: entry %d (%s) has no cipher", i, e)
 		}
 		s, _ := e.Cipher.(sizer)
-		c.entries[i] = entry{Entry: e, prefix: []byte(e.Prefix()), sizer: s}
+		so, _ := e.Cipher.(StaleOpener)
+		c.entries[i] = entry{Entry: e, prefix: []byte(e.Prefix()), sizer: s, stale: so}
 	}
 	return c, nil
 }
@@ -126,6 +137,7 @@ func (c *Chain) Entries() []Entry {
 // once, and not at all when dst has room.
 func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	e := &c.entries[0]
+	orig := dst
 	if e.sizer != nil {
 		head, _ := alias.SliceForAppend(dst, len(e.prefix)+e.sizer.SealedLen(len(plaintext)))
 		dst = head[:len(dst)]
@@ -133,15 +145,15 @@ func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	out := append(dst, e.prefix...)
 	out, err := e.Cipher.Seal(out, plaintext, etcdKey)
 	if err != nil {
-		return dst, fmt.Errorf("envelope: %s: %w", e, err)
+		return orig, fmt.Errorf("envelope: %s: %w", e, err)
 	}
 	return out, nil
 }
 
 // Decrypt finds the entries whose prefix starts stored, in order, and
 // appends the plaintext of the first that opens it to dst. stale is true when
-// that entry is not the write entry, which is when kube-apiserver would
-// rewrite the value on its next update. A failed entry does not stop the
+// that entry is not the write entry, or its cipher (a StaleOpener) says so,
+// which is when kube-apiserver would rewrite the value on its next update. A failed entry does not stop the
 // search; if every matching entry fails, the errors are returned (joined when
 // several), each naming its entry; if none matches, ErrNoMatch. An identity
 // entry that fails is skipped silently, as kube-apiserver does.
@@ -152,9 +164,18 @@ func (c *Chain) Decrypt(dst, stored, etcdKey []byte) (plain []byte, stale bool, 
 		if !bytes.HasPrefix(stored, e.prefix) {
 			continue
 		}
-		out, err := e.Cipher.Open(dst, stored[len(e.prefix):], etcdKey)
+		var (
+			out     []byte
+			err     error
+			itStale bool
+		)
+		if e.stale != nil {
+			out, itStale, err = e.stale.OpenStale(dst, stored[len(e.prefix):], etcdKey)
+		} else {
+			out, err = e.Cipher.Open(dst, stored[len(e.prefix):], etcdKey)
+		}
 		if err == nil {
-			return out, i != 0, nil
+			return out, itStale || i != 0, nil
 		}
 		if len(e.prefix) == 0 {
 			continue

@@ -18,7 +18,7 @@ FUZZ_MINTIME     ?= 5s
 FUZZ_TAGS        ?= default purego
 FUZZ_SMOKE_TAGS  ?= default purego
 FUZZ_TARGETS     ?= FuzzCBCOpen FuzzGCMOpen FuzzSecretboxOpen FuzzChainDecrypt FuzzParseConfig \
-                    FuzzKubeDecrypt FuzzKubeEncrypt FuzzKubeParseConfig FuzzChains
+                    FuzzKubeDecrypt FuzzKubeEncrypt FuzzKubeParseConfig FuzzChains FuzzKMSParse FuzzKMSDecrypt
 
 TEST_EXTRA += fuzz-smoke
 
