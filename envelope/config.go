@@ -61,9 +61,12 @@ func LoadConfig(path string) (*Config, error) {
 // the apiserver.config.k8s.io/v1 EncryptionConfiguration form or the legacy
 // v1 EncryptionConfig form, and applies every check kube-apiserver applies
 // when loading one. It builds the ciphers, so a nil error means every key is
-// usable. KMS providers are validated and recognised in chains, but fail
-// every operation with ErrUnsupported; KMS v1 is refused, as kube-apiserver
-// refuses it unless the deprecated KMSv1 feature gate is on.
+// usable. A KMS v2 provider becomes a kmsv2.Provider for its plugin, which
+// is not contacted until the entry is used (so a configuration loads while
+// its plugin is down; its entries then fail with errors matching
+// ErrUnsupported); KMS v1 is refused, as kube-apiserver refuses it unless the
+// deprecated KMSv1 feature gate is on. Close the Config to release the
+// plugin connections.
 func ParseConfig(data []byte) (*Config, error) {
 	fail := func(field, format string, args ...any) error {
 		return &ConfigError{Fields: []FieldError{{field, fmt.Sprintf(format, args...)}}}

@@ -20,7 +20,6 @@ import (
 	"golang.org/x/crypto/hkdf"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
@@ -31,6 +30,7 @@ import (
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 	"github.com/atrest-dev/atrest/kmsplugin"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // KMS v2 targets. FuzzKMSParse holds envelope/kmsv2's hand decoder to
@@ -123,23 +123,15 @@ func startKMSFixture() (*kmsFixture, error) {
 		}
 		fx.confs = append(fx.confs, c)
 		fx.chains = append(fx.chains, ch)
-		fx.trs = append(fx.trs, kubeTransformer(m, fixedResource))
+		fx.trs = append(fx.trs, m.For(fixedResource))
 	}
 	return fx, nil
 }
 
 // kubeLoadKMS is kubeLoad with a context that lives as long as the
 // process: the peer closes its plugin connection when the context ends.
-func kubeLoadKMS(yaml []byte) (map[schema.GroupResource]value.Transformer, error) {
-	path := filepath.Join(scratch, "kms-config.yaml")
-	if err := os.WriteFile(path, yaml, 0o600); err != nil {
-		return nil, err
-	}
-	cfg, err := encryptionconfig.LoadEncryptionConfig(context.Background(), path, false, "atrest-fuzz")
-	if err != nil {
-		return nil, err
-	}
-	return cfg.Transformers, nil
+func kubeLoadKMS(yaml []byte) (kubepeer.Transformers, error) {
+	return kubepeer.Load(context.Background(), scratch, yaml)
 }
 
 func (c kmsConf) yaml(endpoint string) string {

@@ -16,11 +16,11 @@ import (
 	"golang.org/x/crypto/hkdf"
 	kmsservice "k8s.io/kms/pkg/service"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 )
 
-// layoutFields parses a nonce.Scheme's Layout ("random(32) || counter(64)")
+// layoutFields parses a risk.Scheme's Layout ("random(32) || counter(64)")
 // into its named fields and their sizes in bits.
 func layoutFields(t *testing.T, layout string) map[string]int {
 	t.Helper()
@@ -35,19 +35,19 @@ func layoutFields(t *testing.T, layout string) map[string]int {
 	return out
 }
 
-func schemeByName(t *testing.T, name string) nonce.Scheme {
+func schemeByName(t *testing.T, name string) risk.Scheme {
 	t.Helper()
-	for _, s := range nonce.Schemes() {
+	for _, s := range risk.Schemes() {
 		if s.Name == name {
 			return s
 		}
 	}
 	t.Fatalf("no scheme %q", name)
-	return nonce.Scheme{}
+	return risk.Scheme{}
 }
 
 // TestNonceSchemesMatchWrites checks the kmsv2-* rows of atrest nonce's
-// model (aead/nonce) against values atrest writes: the counter layout, its
+// model (aead/nonce/risk) against values atrest writes: the counter layout, its
 // limit, and the HKDF info and nonce sizes.
 func TestNonceSchemesMatchWrites(t *testing.T) {
 	kms, pl := newCounting(t, kek("nonce-model"))
