@@ -31,15 +31,15 @@ DATA gcm_ctr_inc<>+8(SB)/8, $0x0000000000000000
 GLOBL gcm_ctr_inc<>(SB), RODATA|NOPTR, $16
 
 // func aesSubWord(w uint32) uint32
-// Requires: AES, SSE2
+// Requires: AES, AVX
 TEXT ·aesSubWord(SB), NOSPLIT, $0-12
-	MOVL       w+0(FP), AX
-	MOVQ       AX, X0
-	PSHUFD     $0x00, X0, X0
-	PXOR       X1, X1
-	AESENCLAST X1, X0
-	MOVQ       X0, AX
-	MOVL       AX, ret+8(FP)
+	MOVL        w+0(FP), AX
+	VMOVQ       AX, X0
+	VPSHUFD     $0x00, X0, X0
+	VPXOR       X1, X1, X1
+	VAESENCLAST X1, X0, X0
+	VMOVQ       X0, AX
+	MOVL        AX, ret+8(FP)
 	RET
 
 // func gcmInitVAES(rk *[240]byte, nr int, htab *[320]byte)
@@ -284,7 +284,7 @@ aes_done_3:
 	RET
 
 // func gcmSealVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, SSE2, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmSealVAES512(SB), NOSPLIT, $0-112
 	MOVQ            rk+0(FP), DI
 	MOVQ            nr+8(FP), R8
@@ -1347,7 +1347,7 @@ crypt_done_16:
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
-	MOVQ       AX, X0
+	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
 	VPXORD     X0, X13, X13
 	VMOVDQU    240(R9), X1
@@ -1369,7 +1369,7 @@ crypt_done_16:
 	RET
 
 // func gcmOpenVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, SSE2, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmOpenVAES512(SB), NOSPLIT, $0-112
 	MOVQ            rk+0(FP), DI
 	MOVQ            nr+8(FP), R8
@@ -2277,7 +2277,7 @@ crypt_done_52:
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
-	MOVQ       AX, X0
+	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
 	VPXORD     X0, X13, X13
 	VMOVDQU    240(R9), X1

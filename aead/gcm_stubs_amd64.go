@@ -5,6 +5,8 @@
 package aead
 
 // aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.
+// It needs AVX: like every function here it uses only VEX encodings, so
+// that no SSE/AVX transition can happen next to the AVX-512 kernels.
 func aesSubWord(w uint32) uint32
 
 // gcmInitVAES computes the hash key H = AES(rk, 0) and stores H^16..H^1,

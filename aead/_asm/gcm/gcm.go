@@ -497,7 +497,7 @@ func crypt(name string, open bool) {
 	SHLQ(Imm(3), RAX)
 	Load(Param("ad").Len(), RBX)
 	SHLQ(Imm(3), RBX)
-	MOVQ(RAX, X0)
+	VMOVQ(RAX, X0) // VEX: a legacy-SSE MOVQ here costs an SSE/AVX transition on Intel
 	VPINSRQ(Imm(1), RBX, X0, X0)
 	VPXORD(X0, ACC.AsX(), ACC.AsX())
 	VMOVDQU(Mem{Base: htab, Disp: 240}, X1)
@@ -547,13 +547,17 @@ func initKey() {
 
 func subWord() {
 	TEXT("aesSubWord", NOSPLIT, "func(w uint32) uint32")
-	Doc("aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.")
+	Doc(
+		"aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.",
+		"It needs AVX: like every function here it uses only VEX encodings, so",
+		"that no SSE/AVX transition can happen next to the AVX-512 kernels.",
+	)
 	Load(Param("w"), EAX)
-	MOVQ(RAX, X0)
-	PSHUFD(Imm(0), X0, X0)
-	PXOR(X1, X1)
-	AESENCLAST(X1, X0)
-	MOVQ(X0, RAX)
+	VMOVQ(RAX, X0)
+	VPSHUFD(Imm(0), X0, X0)
+	VPXOR(X1, X1, X1)
+	VAESENCLAST(X1, X0, X0)
+	VMOVQ(X0, RAX)
 	Store(EAX, ReturnIndex(0))
 	RET()
 }
