@@ -10,7 +10,9 @@ package aead
 func aesSubWord(w uint32) uint32
 
 // gcmInitVAES computes the hash key H = AES(rk, 0) and stores H^16..H^1,
-// byte-reflected and multiplied by x^-1, in htab[0:256].
+// byte-reflected and multiplied by x^-1, in htab[0:256]. It uses xmm
+// registers and VEX encodings only (AVX, AES, PCLMULQDQ), so the
+// VAES-512 and VAES-256 kernels share it.
 //
 //go:noescape
 func gcmInitVAES(rk *[240]byte, nr int, htab *[320]byte)
