@@ -30,6 +30,22 @@ DATA gcm_ctr_inc<>+0(SB)/8, $0x0000000000000004
 DATA gcm_ctr_inc<>+8(SB)/8, $0x0000000000000000
 GLOBL gcm_ctr_inc<>(SB), RODATA|NOPTR, $16
 
+DATA gcm_ctr_inc2<>+0(SB)/8, $0x0000000000000002
+DATA gcm_ctr_inc2<>+8(SB)/8, $0x0000000000000000
+DATA gcm_ctr_inc2<>+16(SB)/8, $0x0000000000000002
+DATA gcm_ctr_inc2<>+24(SB)/8, $0x0000000000000000
+GLOBL gcm_ctr_inc2<>(SB), RODATA|NOPTR, $32
+
+DATA gcm_tailmask<>+0(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+8(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+16(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+24(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+32(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+40(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+48(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+56(SB)/8, $0x0000000000000000
+GLOBL gcm_tailmask<>(SB), RODATA|NOPTR, $64
+
 // func aesSubWord(w uint32) uint32
 // Requires: AES, AVX
 TEXT ·aesSubWord(SB), NOSPLIT, $0-12
@@ -2309,6 +2325,2641 @@ crypt_done_52:
 	VPTERNLOGD $0x96, X2, X3, X13
 	VPSHUFB    X10, X13, X13
 	VPXORD     (R11), X13, X13
+	VMOVDQU    X13, (R11)
+	VZEROUPPER
+	RET
+
+// func gcmSealVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+// Requires: AES, AVX, AVX2, PCLMULQDQ, VAES, VPCLMULQDQ
+TEXT ·gcmSealVAES256(SB), NOSPLIT, $32-112
+	MOVQ           rk+0(FP), DI
+	MOVQ           nr+8(FP), R8
+	MOVQ           htab+16(FP), R9
+	MOVQ           R8, R12
+	SHLQ           $0x04, R12
+	ADDQ           DI, R12
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y10
+	VBROADCASTI128 gcm_gfpoly<>+0(SB), Y11
+	VPXOR          Y13, Y13, Y13
+	MOVQ           j0+24(FP), R10
+	MOVQ           tag+104(FP), R11
+	VMOVDQU        (R10), X0
+	VPXOR          (DI), X0, X0
+	VAESENC        16(DI), X0, X0
+	VAESENC        32(DI), X0, X0
+	VAESENC        48(DI), X0, X0
+	VAESENC        64(DI), X0, X0
+	VAESENC        80(DI), X0, X0
+	VAESENC        96(DI), X0, X0
+	VAESENC        112(DI), X0, X0
+	VAESENC        128(DI), X0, X0
+	VAESENC        144(DI), X0, X0
+	CMPQ           R8, $0x0c
+	JB             aesx_last10_72
+	VAESENC        160(DI), X0, X0
+	VAESENC        176(DI), X0, X0
+	JE             aesx_last12_73
+	VAESENC        192(DI), X0, X0
+	VAESENC        208(DI), X0, X0
+	VAESENCLAST    224(DI), X0, X0
+	JMP            aesx_done_74
+
+aesx_last12_73:
+	VAESENCLAST 192(DI), X0, X0
+	JMP         aesx_done_74
+
+aesx_last10_72:
+	VAESENCLAST 160(DI), X0, X0
+
+aesx_done_74:
+	VMOVDQU        X0, (R11)
+	VBROADCASTI128 (R10), Y12
+	VPSHUFB        Y10, Y12, Y12
+	VPADDD         gcm_ctr_init<>+0(SB), Y12, Y12
+	MOVQ           ad_base+80(FP), SI
+	MOVQ           ad_len+88(FP), CX
+
+y_gh_loop_75:
+	CMPQ         CX, $0x00000100
+	JB           y_gh_tail_76
+	VMOVDQU      (SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VPXOR        Y13, Y7, Y7
+	VMOVDQU      (R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VMOVDQU      32(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      32(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      64(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      64(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      96(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      96(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      128(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      128(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      160(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      160(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      192(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      192(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      224(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      224(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	ADDQ         $0x00000100, SI
+	SUBQ         $0x00000100, CX
+	JMP          y_gh_loop_75
+
+y_gh_tail_76:
+	TESTQ CX, CX
+	JZ    y_gh_done_80
+	MOVQ  CX, R13
+	ADDQ  $0x0f, R13
+	ANDQ  $-16, R13
+	NEGQ  R13
+	ADDQ  R9, R13
+	ADDQ  $0x00000100, R13
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+
+y_gh_vloop_77:
+	CMPQ       CX, $0x20
+	JB         y_gh_partial_78
+	VMOVDQU    (SI), Y7
+	VPSHUFB    Y10, Y7, Y7
+	VPXOR      Y13, Y7, Y7
+	VPXOR      Y13, Y13, Y13
+	VMOVDQU    (R13), Y15
+	VPCLMULQDQ $0x00, Y15, Y7, Y8
+	VPXOR      Y8, Y4, Y4
+	VPCLMULQDQ $0x11, Y15, Y7, Y9
+	VPXOR      Y9, Y6, Y6
+	VPCLMULQDQ $0x01, Y15, Y7, Y8
+	VPXOR      Y8, Y5, Y5
+	VPCLMULQDQ $0x10, Y15, Y7, Y9
+	VPXOR      Y9, Y5, Y5
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, R13
+	SUBQ       $0x20, CX
+	JMP        y_gh_vloop_77
+
+y_gh_partial_78:
+	TESTQ   CX, CX
+	JZ      y_gh_reduce_79
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, CL
+	JZ      y_copy_81
+	VMOVDQU (SI)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_81:
+	TESTB $0x08, CL
+	JZ    y_copy_82
+	MOVQ  (SI)(AX*1), BX
+	MOVQ  BX, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_82:
+	TESTB $0x04, CL
+	JZ    y_copy_83
+	MOVL  (SI)(AX*1), BX
+	MOVL  BX, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_83:
+	TESTB $0x02, CL
+	JZ    y_copy_84
+	MOVW  (SI)(AX*1), BX
+	MOVW  BX, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_84:
+	TESTB $0x01, CL
+	JZ    y_copy_85
+	MOVB  (SI)(AX*1), BL
+	MOVB  BL, (SP)(AX*1)
+
+y_copy_85:
+	VMOVDQU    (SP), Y7
+	VPSHUFB    Y10, Y7, Y7
+	VPXOR      Y13, Y7, Y7
+	VMOVDQU    (R13), Y15
+	VPCLMULQDQ $0x00, Y15, Y7, Y8
+	VPXOR      Y8, Y4, Y4
+	VPCLMULQDQ $0x11, Y15, Y7, Y9
+	VPXOR      Y9, Y6, Y6
+	VPCLMULQDQ $0x01, Y15, Y7, Y8
+	VPXOR      Y8, Y5, Y5
+	VPCLMULQDQ $0x10, Y15, Y7, Y9
+	VPXOR      Y9, Y5, Y5
+
+y_gh_reduce_79:
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+
+y_gh_done_80:
+	MOVQ           src_base+56(FP), SI
+	MOVQ           dst_base+32(FP), DX
+	MOVQ           src_len+64(FP), CX
+	CMPQ           CX, $0x80
+	JB             y_tail_87
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	VPXOR          Y14, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_90
+	JE             y_aes192_91
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes192_91:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes128_90:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 (R12), Y14
+	VPXOR          (SI), Y14, Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VPXOR          32(SI), Y14, Y8
+	VAESENCLAST    Y8, Y1, Y1
+	VPXOR          64(SI), Y14, Y8
+	VAESENCLAST    Y8, Y2, Y2
+	VPXOR          96(SI), Y14, Y8
+	VAESENCLAST    Y8, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	SUBQ           $-128, SI
+	SUBQ           $-128, DX
+	ADDQ           $-128, CX
+
+y_loop_86:
+	CMPQ           CX, $0x80
+	JB             y_flush_89
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	VPXOR          Y14, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_92
+	JE             y_aes192_93
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes192_93:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes128_92:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VMOVDQU        -128(DX), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        128(R9), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VMOVDQU        -96(DX), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        160(R9), Y15
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VMOVDQU        -64(DX), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        192(R9), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VMOVDQU        -32(DX), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        224(R9), Y15
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y4, Y11, Y8
+	VPSHUFD        $0x4e, Y4, Y4
+	VPXOR          Y4, Y5, Y5
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x01, Y5, Y11, Y8
+	VPSHUFD        $0x4e, Y5, Y5
+	VPXOR          Y5, Y6, Y6
+	VPXOR          Y8, Y6, Y6
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VEXTRACTI128   $0x01, Y6, X8
+	VPXOR          X8, X6, X13
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 (R12), Y14
+	VPXOR          (SI), Y14, Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VPXOR          32(SI), Y14, Y8
+	VAESENCLAST    Y8, Y1, Y1
+	VPXOR          64(SI), Y14, Y8
+	VAESENCLAST    Y8, Y2, Y2
+	VPXOR          96(SI), Y14, Y8
+	VAESENCLAST    Y8, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	SUBQ           $-128, SI
+	SUBQ           $-128, DX
+	ADDQ           $-128, CX
+	JMP            y_loop_86
+
+y_flush_89:
+	VMOVDQU      -128(DX), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VPXOR        Y13, Y7, Y7
+	VMOVDQU      128(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VMOVDQU      -96(DX), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      160(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      -64(DX), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      192(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      -32(DX), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      224(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+
+y_tail_87:
+	TESTQ CX, CX
+	JZ    y_crypt_done_88
+	MOVQ  CX, R13
+	ADDQ  $0x0f, R13
+	ANDQ  $-16, R13
+	NEGQ  R13
+	ADDQ  R9, R13
+	ADDQ  $0x00000100, R13
+	CMPQ  CX, $0x20
+	JBE   y_tail_94
+	CMPQ  CX, $0x40
+	JBE   y_tail_95
+	CMPQ  CX, $0x60
+	JBE   y_tail_96
+	JMP   y_tail_97
+
+y_tail_94:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_98
+	JE             y_aes192_99
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+
+y_aes192_99:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+
+y_aes128_98:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	MOVQ           CX, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_101
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y0, Y7
+	JMP            y_tail_hash_100
+
+y_tail_partial_101:
+	LEAQ    (SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_102
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_102:
+	TESTB $0x08, BL
+	JZ    y_copy_103
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_103:
+	TESTB $0x04, BL
+	JZ    y_copy_104
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_104:
+	TESTB $0x02, BL
+	JZ    y_copy_105
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_105:
+	TESTB $0x01, BL
+	JZ    y_copy_106
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_106:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y0, Y0
+	VMOVDQU Y0, (SP)
+	LEAQ    (DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_107
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_107:
+	TESTB $0x08, BL
+	JZ    y_copy_108
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_108:
+	TESTB $0x04, BL
+	JZ    y_copy_109
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_109:
+	TESTB $0x02, BL
+	JZ    y_copy_110
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_110:
+	TESTB $0x01, BL
+	JZ    y_copy_111
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_111:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y0, Y7
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_100:
+	VPXOR        Y13, Y7, Y7
+	VMOVDQU      (R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_88
+
+y_tail_95:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	CMPQ           R8, $0x0c
+	JB             y_aes128_112
+	JE             y_aes192_113
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+
+y_aes192_113:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+
+y_aes128_112:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y0, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x20, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_116
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y1, Y7
+	JMP            y_tail_hash_115
+
+y_tail_partial_116:
+	LEAQ    32(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_117
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_117:
+	TESTB $0x08, BL
+	JZ    y_copy_118
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_118:
+	TESTB $0x04, BL
+	JZ    y_copy_119
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_119:
+	TESTB $0x02, BL
+	JZ    y_copy_120
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_120:
+	TESTB $0x01, BL
+	JZ    y_copy_121
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_121:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y1, Y1
+	VMOVDQU Y1, (SP)
+	LEAQ    32(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_122
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_122:
+	TESTB $0x08, BL
+	JZ    y_copy_123
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_123:
+	TESTB $0x04, BL
+	JZ    y_copy_124
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_124:
+	TESTB $0x02, BL
+	JZ    y_copy_125
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_125:
+	TESTB $0x01, BL
+	JZ    y_copy_126
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_126:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y1, Y7
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_115:
+	VMOVDQU      32(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_88
+
+y_tail_96:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	CMPQ           R8, $0x0c
+	JB             y_aes128_127
+	JE             y_aes192_128
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+
+y_aes192_128:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+
+y_aes128_127:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VAESENCLAST    Y14, Y2, Y2
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y0, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y1, Y7
+	VMOVDQU        32(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x40, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_132
+	VPXOR          64(SI), Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y10, Y2, Y7
+	JMP            y_tail_hash_131
+
+y_tail_partial_132:
+	LEAQ    64(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_133
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_133:
+	TESTB $0x08, BL
+	JZ    y_copy_134
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_134:
+	TESTB $0x04, BL
+	JZ    y_copy_135
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_135:
+	TESTB $0x02, BL
+	JZ    y_copy_136
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_136:
+	TESTB $0x01, BL
+	JZ    y_copy_137
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_137:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y2, Y2
+	VMOVDQU Y2, (SP)
+	LEAQ    64(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_138
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_138:
+	TESTB $0x08, BL
+	JZ    y_copy_139
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_139:
+	TESTB $0x04, BL
+	JZ    y_copy_140
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_140:
+	TESTB $0x02, BL
+	JZ    y_copy_141
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_141:
+	TESTB $0x01, BL
+	JZ    y_copy_142
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_142:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y2, Y7
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_131:
+	VMOVDQU      64(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_88
+
+y_tail_97:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	VPXOR          Y14, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_143
+	JE             y_aes192_144
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes192_144:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes128_143:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VAESENCLAST    Y14, Y2, Y2
+	VAESENCLAST    Y14, Y3, Y3
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y0, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y1, Y7
+	VMOVDQU        32(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VPXOR          64(SI), Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y10, Y2, Y7
+	VMOVDQU        64(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x60, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_149
+	VPXOR          96(SI), Y3, Y3
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y10, Y3, Y7
+	JMP            y_tail_hash_148
+
+y_tail_partial_149:
+	LEAQ    96(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_150
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_150:
+	TESTB $0x08, BL
+	JZ    y_copy_151
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_151:
+	TESTB $0x04, BL
+	JZ    y_copy_152
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_152:
+	TESTB $0x02, BL
+	JZ    y_copy_153
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_153:
+	TESTB $0x01, BL
+	JZ    y_copy_154
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_154:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y3, Y3
+	VMOVDQU Y3, (SP)
+	LEAQ    96(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_155
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_155:
+	TESTB $0x08, BL
+	JZ    y_copy_156
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_156:
+	TESTB $0x04, BL
+	JZ    y_copy_157
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_157:
+	TESTB $0x02, BL
+	JZ    y_copy_158
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_158:
+	TESTB $0x01, BL
+	JZ    y_copy_159
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_159:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y3, Y7
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_148:
+	VMOVDQU      96(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+
+y_crypt_done_88:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	VMOVQ      AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXOR      X0, X13, X13
+	VMOVDQU    240(R9), X1
+	VPCLMULQDQ $0x00, X1, X13, X2
+	VPCLMULQDQ $0x01, X1, X13, X3
+	VPCLMULQDQ $0x10, X1, X13, X4
+	VPXOR      X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X11, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPXOR      X4, X3, X3
+	VPXOR      X2, X3, X3
+	VPCLMULQDQ $0x11, X1, X13, X13
+	VPCLMULQDQ $0x01, X3, X11, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPXOR      X2, X13, X13
+	VPXOR      X3, X13, X13
+	VPSHUFB    X10, X13, X13
+	VPXOR      (R11), X13, X13
+	VMOVDQU    X13, (R11)
+	VZEROUPPER
+	RET
+
+// func gcmOpenVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+// Requires: AES, AVX, AVX2, PCLMULQDQ, VAES, VPCLMULQDQ
+TEXT ·gcmOpenVAES256(SB), NOSPLIT, $32-112
+	MOVQ           rk+0(FP), DI
+	MOVQ           nr+8(FP), R8
+	MOVQ           htab+16(FP), R9
+	MOVQ           R8, R12
+	SHLQ           $0x04, R12
+	ADDQ           DI, R12
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y10
+	VBROADCASTI128 gcm_gfpoly<>+0(SB), Y11
+	VPXOR          Y13, Y13, Y13
+	MOVQ           j0+24(FP), R10
+	MOVQ           tag+104(FP), R11
+	VMOVDQU        (R10), X0
+	VPXOR          (DI), X0, X0
+	VAESENC        16(DI), X0, X0
+	VAESENC        32(DI), X0, X0
+	VAESENC        48(DI), X0, X0
+	VAESENC        64(DI), X0, X0
+	VAESENC        80(DI), X0, X0
+	VAESENC        96(DI), X0, X0
+	VAESENC        112(DI), X0, X0
+	VAESENC        128(DI), X0, X0
+	VAESENC        144(DI), X0, X0
+	CMPQ           R8, $0x0c
+	JB             aesx_last10_160
+	VAESENC        160(DI), X0, X0
+	VAESENC        176(DI), X0, X0
+	JE             aesx_last12_161
+	VAESENC        192(DI), X0, X0
+	VAESENC        208(DI), X0, X0
+	VAESENCLAST    224(DI), X0, X0
+	JMP            aesx_done_162
+
+aesx_last12_161:
+	VAESENCLAST 192(DI), X0, X0
+	JMP         aesx_done_162
+
+aesx_last10_160:
+	VAESENCLAST 160(DI), X0, X0
+
+aesx_done_162:
+	VMOVDQU        X0, (R11)
+	VBROADCASTI128 (R10), Y12
+	VPSHUFB        Y10, Y12, Y12
+	VPADDD         gcm_ctr_init<>+0(SB), Y12, Y12
+	MOVQ           ad_base+80(FP), SI
+	MOVQ           ad_len+88(FP), CX
+
+y_gh_loop_163:
+	CMPQ         CX, $0x00000100
+	JB           y_gh_tail_164
+	VMOVDQU      (SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VPXOR        Y13, Y7, Y7
+	VMOVDQU      (R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VMOVDQU      32(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      32(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      64(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      64(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      96(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      96(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      128(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      128(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      160(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      160(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      192(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      192(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VMOVDQU      224(SI), Y7
+	VPSHUFB      Y10, Y7, Y7
+	VMOVDQU      224(R9), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	ADDQ         $0x00000100, SI
+	SUBQ         $0x00000100, CX
+	JMP          y_gh_loop_163
+
+y_gh_tail_164:
+	TESTQ CX, CX
+	JZ    y_gh_done_168
+	MOVQ  CX, R13
+	ADDQ  $0x0f, R13
+	ANDQ  $-16, R13
+	NEGQ  R13
+	ADDQ  R9, R13
+	ADDQ  $0x00000100, R13
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+
+y_gh_vloop_165:
+	CMPQ       CX, $0x20
+	JB         y_gh_partial_166
+	VMOVDQU    (SI), Y7
+	VPSHUFB    Y10, Y7, Y7
+	VPXOR      Y13, Y7, Y7
+	VPXOR      Y13, Y13, Y13
+	VMOVDQU    (R13), Y15
+	VPCLMULQDQ $0x00, Y15, Y7, Y8
+	VPXOR      Y8, Y4, Y4
+	VPCLMULQDQ $0x11, Y15, Y7, Y9
+	VPXOR      Y9, Y6, Y6
+	VPCLMULQDQ $0x01, Y15, Y7, Y8
+	VPXOR      Y8, Y5, Y5
+	VPCLMULQDQ $0x10, Y15, Y7, Y9
+	VPXOR      Y9, Y5, Y5
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, R13
+	SUBQ       $0x20, CX
+	JMP        y_gh_vloop_165
+
+y_gh_partial_166:
+	TESTQ   CX, CX
+	JZ      y_gh_reduce_167
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, CL
+	JZ      y_copy_169
+	VMOVDQU (SI)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_169:
+	TESTB $0x08, CL
+	JZ    y_copy_170
+	MOVQ  (SI)(AX*1), BX
+	MOVQ  BX, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_170:
+	TESTB $0x04, CL
+	JZ    y_copy_171
+	MOVL  (SI)(AX*1), BX
+	MOVL  BX, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_171:
+	TESTB $0x02, CL
+	JZ    y_copy_172
+	MOVW  (SI)(AX*1), BX
+	MOVW  BX, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_172:
+	TESTB $0x01, CL
+	JZ    y_copy_173
+	MOVB  (SI)(AX*1), BL
+	MOVB  BL, (SP)(AX*1)
+
+y_copy_173:
+	VMOVDQU    (SP), Y7
+	VPSHUFB    Y10, Y7, Y7
+	VPXOR      Y13, Y7, Y7
+	VMOVDQU    (R13), Y15
+	VPCLMULQDQ $0x00, Y15, Y7, Y8
+	VPXOR      Y8, Y4, Y4
+	VPCLMULQDQ $0x11, Y15, Y7, Y9
+	VPXOR      Y9, Y6, Y6
+	VPCLMULQDQ $0x01, Y15, Y7, Y8
+	VPXOR      Y8, Y5, Y5
+	VPCLMULQDQ $0x10, Y15, Y7, Y9
+	VPXOR      Y9, Y5, Y5
+
+y_gh_reduce_167:
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+
+y_gh_done_168:
+	MOVQ src_base+56(FP), SI
+	MOVQ dst_base+32(FP), DX
+	MOVQ src_len+64(FP), CX
+
+y_loop_174:
+	CMPQ           CX, $0x80
+	JB             y_tail_175
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	VPXOR          Y14, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_177
+	JE             y_aes192_178
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes192_178:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes128_177:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VMOVDQU        (SI), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        128(R9), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VMOVDQU        32(SI), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        160(R9), Y15
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VMOVDQU        64(SI), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        192(R9), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VMOVDQU        96(SI), Y7
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        224(R9), Y15
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VPCLMULQDQ     $0x01, Y4, Y11, Y8
+	VPSHUFD        $0x4e, Y4, Y4
+	VPXOR          Y4, Y5, Y5
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x01, Y5, Y11, Y8
+	VPSHUFD        $0x4e, Y5, Y5
+	VPXOR          Y5, Y6, Y6
+	VPXOR          Y8, Y6, Y6
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VEXTRACTI128   $0x01, Y6, X8
+	VPXOR          X8, X6, X13
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 (R12), Y14
+	VPXOR          (SI), Y14, Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VPXOR          32(SI), Y14, Y8
+	VAESENCLAST    Y8, Y1, Y1
+	VPXOR          64(SI), Y14, Y8
+	VAESENCLAST    Y8, Y2, Y2
+	VPXOR          96(SI), Y14, Y8
+	VAESENCLAST    Y8, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	SUBQ           $-128, SI
+	SUBQ           $-128, DX
+	ADDQ           $-128, CX
+	JMP            y_loop_174
+
+y_tail_175:
+	TESTQ CX, CX
+	JZ    y_crypt_done_176
+	MOVQ  CX, R13
+	ADDQ  $0x0f, R13
+	ANDQ  $-16, R13
+	NEGQ  R13
+	ADDQ  R9, R13
+	ADDQ  $0x00000100, R13
+	CMPQ  CX, $0x20
+	JBE   y_tail_179
+	CMPQ  CX, $0x40
+	JBE   y_tail_180
+	CMPQ  CX, $0x60
+	JBE   y_tail_181
+	JMP   y_tail_182
+
+y_tail_179:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_183
+	JE             y_aes192_184
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+
+y_aes192_184:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+
+y_aes128_183:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	MOVQ           CX, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_186
+	VMOVDQU        (SI), Y7
+	VPXOR          Y7, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y7, Y7
+	JMP            y_tail_hash_185
+
+y_tail_partial_186:
+	LEAQ    (SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_187
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_187:
+	TESTB $0x08, BL
+	JZ    y_copy_188
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_188:
+	TESTB $0x04, BL
+	JZ    y_copy_189
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_189:
+	TESTB $0x02, BL
+	JZ    y_copy_190
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_190:
+	TESTB $0x01, BL
+	JZ    y_copy_191
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_191:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y0, Y0
+	VMOVDQU Y0, (SP)
+	LEAQ    (DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_192
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_192:
+	TESTB $0x08, BL
+	JZ    y_copy_193
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_193:
+	TESTB $0x04, BL
+	JZ    y_copy_194
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_194:
+	TESTB $0x02, BL
+	JZ    y_copy_195
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_195:
+	TESTB $0x01, BL
+	JZ    y_copy_196
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_196:
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_185:
+	VPXOR        Y13, Y7, Y7
+	VMOVDQU      (R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_176
+
+y_tail_180:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	CMPQ           R8, $0x0c
+	JB             y_aes128_197
+	JE             y_aes192_198
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+
+y_aes192_198:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+
+y_aes128_197:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VMOVDQU        (SI), Y7
+	VPXOR          Y7, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y7, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x20, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_201
+	VMOVDQU        32(SI), Y7
+	VPXOR          Y7, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y7, Y7
+	JMP            y_tail_hash_200
+
+y_tail_partial_201:
+	LEAQ    32(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_202
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_202:
+	TESTB $0x08, BL
+	JZ    y_copy_203
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_203:
+	TESTB $0x04, BL
+	JZ    y_copy_204
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_204:
+	TESTB $0x02, BL
+	JZ    y_copy_205
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_205:
+	TESTB $0x01, BL
+	JZ    y_copy_206
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_206:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y1, Y1
+	VMOVDQU Y1, (SP)
+	LEAQ    32(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_207
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_207:
+	TESTB $0x08, BL
+	JZ    y_copy_208
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_208:
+	TESTB $0x04, BL
+	JZ    y_copy_209
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_209:
+	TESTB $0x02, BL
+	JZ    y_copy_210
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_210:
+	TESTB $0x01, BL
+	JZ    y_copy_211
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_211:
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_200:
+	VMOVDQU      32(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_176
+
+y_tail_181:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	CMPQ           R8, $0x0c
+	JB             y_aes128_212
+	JE             y_aes192_213
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+
+y_aes192_213:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+
+y_aes128_212:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VAESENCLAST    Y14, Y2, Y2
+	VMOVDQU        (SI), Y7
+	VPXOR          Y7, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y7, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VMOVDQU        32(SI), Y7
+	VPXOR          Y7, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        32(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x40, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_217
+	VMOVDQU        64(SI), Y7
+	VPXOR          Y7, Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y10, Y7, Y7
+	JMP            y_tail_hash_216
+
+y_tail_partial_217:
+	LEAQ    64(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_218
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_218:
+	TESTB $0x08, BL
+	JZ    y_copy_219
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_219:
+	TESTB $0x04, BL
+	JZ    y_copy_220
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_220:
+	TESTB $0x02, BL
+	JZ    y_copy_221
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_221:
+	TESTB $0x01, BL
+	JZ    y_copy_222
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_222:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y2, Y2
+	VMOVDQU Y2, (SP)
+	LEAQ    64(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_223
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_223:
+	TESTB $0x08, BL
+	JZ    y_copy_224
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_224:
+	TESTB $0x04, BL
+	JZ    y_copy_225
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_225:
+	TESTB $0x02, BL
+	JZ    y_copy_226
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_226:
+	TESTB $0x01, BL
+	JZ    y_copy_227
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_227:
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_216:
+	VMOVDQU      64(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+	JMP          y_crypt_done_176
+
+y_tail_182:
+	VPSHUFB        Y10, Y12, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VPSHUFB        Y10, Y12, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
+	VBROADCASTI128 (DI), Y14
+	VPXOR          Y14, Y0, Y0
+	VPXOR          Y14, Y1, Y1
+	VPXOR          Y14, Y2, Y2
+	VPXOR          Y14, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_228
+	JE             y_aes192_229
+	VBROADCASTI128 -208(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -192(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes192_229:
+	VBROADCASTI128 -176(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -160(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+
+y_aes128_228:
+	VBROADCASTI128 -144(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -128(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -112(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -96(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -80(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -64(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -48(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -32(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 -16(R12), Y14
+	VAESENC        Y14, Y0, Y0
+	VAESENC        Y14, Y1, Y1
+	VAESENC        Y14, Y2, Y2
+	VAESENC        Y14, Y3, Y3
+	VBROADCASTI128 (R12), Y14
+	VAESENCLAST    Y14, Y0, Y0
+	VAESENCLAST    Y14, Y1, Y1
+	VAESENCLAST    Y14, Y2, Y2
+	VAESENCLAST    Y14, Y3, Y3
+	VMOVDQU        (SI), Y7
+	VPXOR          Y7, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y10, Y7, Y7
+	VPXOR          Y13, Y7, Y7
+	VMOVDQU        (R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VMOVDQU        32(SI), Y7
+	VPXOR          Y7, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        32(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	VMOVDQU        64(SI), Y7
+	VPXOR          Y7, Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y10, Y7, Y7
+	VMOVDQU        64(R13), Y15
+	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	VPXOR          Y8, Y4, Y4
+	VPCLMULQDQ     $0x11, Y15, Y7, Y9
+	VPXOR          Y9, Y6, Y6
+	VPCLMULQDQ     $0x01, Y15, Y7, Y8
+	VPXOR          Y8, Y5, Y5
+	VPCLMULQDQ     $0x10, Y15, Y7, Y9
+	VPXOR          Y9, Y5, Y5
+	MOVQ           CX, BX
+	SUBQ           $0x60, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_234
+	VMOVDQU        96(SI), Y7
+	VPXOR          Y7, Y3, Y3
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y10, Y7, Y7
+	JMP            y_tail_hash_233
+
+y_tail_partial_234:
+	LEAQ    96(SI), R10
+	VPXOR   Y7, Y7, Y7
+	VMOVDQU Y7, (SP)
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_235
+	VMOVDQU (R10)(AX*1), X9
+	VMOVDQU X9, (SP)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_235:
+	TESTB $0x08, BL
+	JZ    y_copy_236
+	MOVQ  (R10)(AX*1), R8
+	MOVQ  R8, (SP)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_236:
+	TESTB $0x04, BL
+	JZ    y_copy_237
+	MOVL  (R10)(AX*1), R8
+	MOVL  R8, (SP)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_237:
+	TESTB $0x02, BL
+	JZ    y_copy_238
+	MOVW  (R10)(AX*1), R8
+	MOVW  R8, (SP)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_238:
+	TESTB $0x01, BL
+	JZ    y_copy_239
+	MOVB  (R10)(AX*1), R8
+	MOVB  R8, (SP)(AX*1)
+
+y_copy_239:
+	VMOVDQU (SP), Y7
+	VPXOR   Y7, Y3, Y3
+	VMOVDQU Y3, (SP)
+	LEAQ    96(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_240
+	VMOVDQU (SP)(AX*1), X9
+	VMOVDQU X9, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_240:
+	TESTB $0x08, BL
+	JZ    y_copy_241
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_241:
+	TESTB $0x04, BL
+	JZ    y_copy_242
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_242:
+	TESTB $0x02, BL
+	JZ    y_copy_243
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_243:
+	TESTB $0x01, BL
+	JZ    y_copy_244
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_244:
+	VPSHUFB Y10, Y7, Y7
+
+y_tail_hash_233:
+	VMOVDQU      96(R13), Y15
+	VPCLMULQDQ   $0x00, Y15, Y7, Y8
+	VPXOR        Y8, Y4, Y4
+	VPCLMULQDQ   $0x11, Y15, Y7, Y9
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x01, Y15, Y7, Y8
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x10, Y15, Y7, Y9
+	VPXOR        Y9, Y5, Y5
+	VPCLMULQDQ   $0x01, Y4, Y11, Y8
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y5, Y5
+	VPXOR        Y8, Y5, Y5
+	VPCLMULQDQ   $0x01, Y5, Y11, Y8
+	VPSHUFD      $0x4e, Y5, Y5
+	VPXOR        Y5, Y6, Y6
+	VPXOR        Y8, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X8
+	VPXOR        X8, X6, X13
+
+y_crypt_done_176:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	VMOVQ      AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXOR      X0, X13, X13
+	VMOVDQU    240(R9), X1
+	VPCLMULQDQ $0x00, X1, X13, X2
+	VPCLMULQDQ $0x01, X1, X13, X3
+	VPCLMULQDQ $0x10, X1, X13, X4
+	VPXOR      X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X11, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPXOR      X4, X3, X3
+	VPXOR      X2, X3, X3
+	VPCLMULQDQ $0x11, X1, X13, X13
+	VPCLMULQDQ $0x01, X3, X11, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPXOR      X2, X13, X13
+	VPXOR      X3, X13, X13
+	VPSHUFB    X10, X13, X13
+	VPXOR      (R11), X13, X13
 	VMOVDQU    X13, (R11)
 	VZEROUPPER
 	RET

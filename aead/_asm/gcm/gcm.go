@@ -1,4 +1,5 @@
-// Command gcm generates aead's VAES/VPCLMULQDQ AVX-512 AES-GCM with avo.
+// Command gcm generates aead's VAES/VPCLMULQDQ AES-GCM with avo: an AVX-512
+// kernel on zmm registers (this file) and an AVX2 one on ymm (vaes256.go).
 //
 // Run it through go generate in the parent package:
 //
@@ -600,9 +601,12 @@ func subWord() {
 func main() {
 	ConstraintExpr("!purego")
 	consts()
+	consts256()
 	subWord()
 	initKey()
 	crypt("gcmSealVAES512", false)
 	crypt("gcmOpenVAES512", true)
+	crypt256("gcmSealVAES256", false)
+	crypt256("gcmOpenVAES256", true)
 	Generate()
 }
