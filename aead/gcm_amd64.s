@@ -36,6 +36,12 @@ DATA gcm_ctr_inc2<>+16(SB)/8, $0x0000000000000002
 DATA gcm_ctr_inc2<>+24(SB)/8, $0x0000000000000000
 GLOBL gcm_ctr_inc2<>(SB), RODATA|NOPTR, $32
 
+DATA gcm_gfpoly2<>+0(SB)/8, $0x0000000000000001
+DATA gcm_gfpoly2<>+8(SB)/8, $0xc200000000000000
+DATA gcm_gfpoly2<>+16(SB)/8, $0x0000000000000001
+DATA gcm_gfpoly2<>+24(SB)/8, $0xc200000000000000
+GLOBL gcm_gfpoly2<>(SB), RODATA|NOPTR, $32
+
 DATA gcm_tailmask<>+0(SB)/8, $0xffffffffffffffff
 DATA gcm_tailmask<>+8(SB)/8, $0xffffffffffffffff
 DATA gcm_tailmask<>+16(SB)/8, $0xffffffffffffffff
@@ -2330,7 +2336,7 @@ crypt_done_52:
 	RET
 
 // func gcmSealVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX2, PCLMULQDQ, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmSealVAES256(SB), NOSPLIT, $32-112
 	MOVQ           rk+0(FP), DI
 	MOVQ           nr+8(FP), R8
@@ -2338,9 +2344,8 @@ TEXT ·gcmSealVAES256(SB), NOSPLIT, $32-112
 	MOVQ           R8, R12
 	SHLQ           $0x04, R12
 	ADDQ           DI, R12
-	VBROADCASTI128 gcm_bswap<>+0(SB), Y10
-	VBROADCASTI128 gcm_gfpoly<>+0(SB), Y11
-	VPXOR          Y13, Y13, Y13
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y15
+	VPXOR          Y12, Y12, Y12
 	MOVQ           j0+24(FP), R10
 	MOVQ           tag+104(FP), R11
 	VMOVDQU        (R10), X0
@@ -2373,144 +2378,136 @@ aesx_last10_72:
 
 aesx_done_74:
 	VMOVDQU        X0, (R11)
-	VBROADCASTI128 (R10), Y12
-	VPSHUFB        Y10, Y12, Y12
-	VPADDD         gcm_ctr_init<>+0(SB), Y12, Y12
+	VBROADCASTI128 (R10), Y14
+	VPSHUFB        Y15, Y14, Y14
+	VPADDD         gcm_ctr_init<>+0(SB), Y14, Y14
 	MOVQ           ad_base+80(FP), SI
 	MOVQ           ad_len+88(FP), CX
 
 y_gh_loop_75:
 	CMPQ         CX, $0x00000100
 	JB           y_gh_tail_76
-	VMOVDQU      (SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VPXOR        Y13, Y7, Y7
-	VMOVDQU      (R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VMOVDQU      32(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      32(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      64(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      64(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      96(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      96(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      128(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      128(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      160(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      160(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      192(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      192(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      224(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      224(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+	VMOVDQU      (SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPCLMULQDQ   $0x01, (R9), Y9, Y11
+	VPCLMULQDQ   $0x10, (R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      32(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      64(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      96(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      128(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      160(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      192(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      224(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x00000100, CX
 	JMP          y_gh_loop_75
 
 y_gh_tail_76:
-	TESTQ CX, CX
-	JZ    y_gh_done_80
-	MOVQ  CX, R13
-	ADDQ  $0x0f, R13
-	ANDQ  $-16, R13
-	NEGQ  R13
-	ADDQ  R9, R13
-	ADDQ  $0x00000100, R13
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
+	TESTQ   CX, CX
+	JZ      y_gh_done_80
+	MOVQ    CX, R13
+	ADDQ    $0x0f, R13
+	ANDQ    $-16, R13
+	NEGQ    R13
+	ADDQ    R9, R13
+	ADDQ    $0x00000100, R13
+	VMOVDQA Y12, Y7
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
 
 y_gh_vloop_77:
 	CMPQ       CX, $0x20
 	JB         y_gh_partial_78
-	VMOVDQU    (SI), Y7
-	VPSHUFB    Y10, Y7, Y7
-	VPXOR      Y13, Y7, Y7
-	VPXOR      Y13, Y13, Y13
-	VMOVDQU    (R13), Y15
-	VPCLMULQDQ $0x00, Y15, Y7, Y8
-	VPXOR      Y8, Y4, Y4
-	VPCLMULQDQ $0x11, Y15, Y7, Y9
-	VPXOR      Y9, Y6, Y6
-	VPCLMULQDQ $0x01, Y15, Y7, Y8
-	VPXOR      Y8, Y5, Y5
-	VPCLMULQDQ $0x10, Y15, Y7, Y9
-	VPXOR      Y9, Y5, Y5
+	VMOVDQU    (SI), Y9
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
 	ADDQ       $0x20, SI
 	ADDQ       $0x20, R13
 	SUBQ       $0x20, CX
@@ -2519,1215 +2516,1853 @@ y_gh_vloop_77:
 y_gh_partial_78:
 	TESTQ   CX, CX
 	JZ      y_gh_reduce_79
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, CL
-	JZ      y_copy_81
-	VMOVDQU (SI)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    CX, $0x10
+	JB      y_lp_short_81
+	VMOVDQU (SI), X9
+	LEAQ    -16(CX), R10
+	CMPQ    R10, $0x08
+	JA      y_ld_gt8_83
+	CMPQ    R10, $0x04
+	JAE     y_ld_ge4_84
+	TESTQ   R10, R10
+	JNZ     y_ld_lt4_85
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_87
 
-y_copy_81:
-	TESTB $0x08, CL
-	JZ    y_copy_82
-	MOVQ  (SI)(AX*1), BX
-	MOVQ  BX, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_83:
+	VMOVQ   16(SI), X13
+	MOVQ    8(SI)(R10*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    R10, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_87
 
-y_copy_82:
-	TESTB $0x04, CL
-	JZ    y_copy_83
-	MOVL  (SI)(AX*1), BX
-	MOVL  BX, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_84:
+	MOVL  16(SI), AX
+	MOVL  12(SI)(R10*1), BX
+	LEAQ  -4(R10), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_87
 
-y_copy_83:
-	TESTB $0x02, CL
-	JZ    y_copy_84
-	MOVW  (SI)(AX*1), BX
-	MOVW  BX, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_85:
+	MOVBQZX 16(SI), AX
+	CMPQ    R10, $0x02
+	JB      y_ld_zero_86_one
+	MOVWQZX 14(SI)(R10*1), BX
+	LEAQ    -2(R10), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
 
-y_copy_84:
-	TESTB $0x01, CL
-	JZ    y_copy_85
-	MOVB  (SI)(AX*1), BL
-	MOVB  BL, (SP)(AX*1)
+y_ld_zero_86_one:
+	VMOVQ AX, X13
 
-y_copy_85:
-	VMOVDQU    (SP), Y7
-	VPSHUFB    Y10, Y7, Y7
-	VPXOR      Y13, Y7, Y7
-	VMOVDQU    (R13), Y15
-	VPCLMULQDQ $0x00, Y15, Y7, Y8
-	VPXOR      Y8, Y4, Y4
-	VPCLMULQDQ $0x11, Y15, Y7, Y9
-	VPXOR      Y9, Y6, Y6
-	VPCLMULQDQ $0x01, Y15, Y7, Y8
-	VPXOR      Y8, Y5, Y5
-	VPCLMULQDQ $0x10, Y15, Y7, Y9
-	VPXOR      Y9, Y5, Y5
+y_ld_done_87:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_82
+
+y_lp_short_81:
+	CMPQ  CX, $0x08
+	JA    y_ld_gt8_88
+	CMPQ  CX, $0x04
+	JAE   y_ld_ge4_89
+	TESTQ CX, CX
+	JNZ   y_ld_lt4_90
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_92
+
+y_ld_gt8_88:
+	VMOVQ   (SI), X9
+	MOVQ    -8(SI)(CX*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    CX, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_92
+
+y_ld_ge4_89:
+	MOVL  (SI), AX
+	MOVL  -4(SI)(CX*1), BX
+	LEAQ  -4(CX), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_92
+
+y_ld_lt4_90:
+	MOVBQZX (SI), AX
+	CMPQ    CX, $0x02
+	JB      y_ld_zero_91_one
+	MOVWQZX -2(SI)(CX*1), BX
+	LEAQ    -2(CX), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_91_one:
+	VMOVQ AX, X9
+
+y_ld_done_92:
+y_lp_done_82:
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
 
 y_gh_reduce_79:
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
 
 y_gh_done_80:
 	MOVQ           src_base+56(FP), SI
 	MOVQ           dst_base+32(FP), DX
 	MOVQ           src_len+64(FP), CX
-	CMPQ           CX, $0x80
-	JB             y_tail_87
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y3
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
-	VPXOR          Y14, Y3, Y3
-	CMPQ           R8, $0x0c
-	JB             y_aes128_90
-	JE             y_aes192_91
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes192_91:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes128_90:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 (R12), Y14
-	VPXOR          (SI), Y14, Y8
-	VAESENCLAST    Y8, Y0, Y0
-	VPXOR          32(SI), Y14, Y8
-	VAESENCLAST    Y8, Y1, Y1
-	VPXOR          64(SI), Y14, Y8
-	VAESENCLAST    Y8, Y2, Y2
-	VPXOR          96(SI), Y14, Y8
-	VAESENCLAST    Y8, Y3, Y3
-	VMOVDQU        Y0, (DX)
-	VMOVDQU        Y1, 32(DX)
-	VMOVDQU        Y2, 64(DX)
-	VMOVDQU        Y3, 96(DX)
-	SUBQ           $-128, SI
-	SUBQ           $-128, DX
-	ADDQ           $-128, CX
-
-y_loop_86:
-	CMPQ           CX, $0x80
-	JB             y_flush_89
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y3
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
-	VPXOR          Y14, Y3, Y3
-	CMPQ           R8, $0x0c
-	JB             y_aes128_92
-	JE             y_aes192_93
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes192_93:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes128_92:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VMOVDQU        -128(DX), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        128(R9), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VMOVDQU        -96(DX), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        160(R9), Y15
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+	CMPQ           CX, $0x00000100
+	JB             y_tail_94
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
 	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VMOVDQU        -64(DX), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        192(R9), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VMOVDQU        -32(DX), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        224(R9), Y15
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y4, Y11, Y8
-	VPSHUFD        $0x4e, Y4, Y4
-	VPXOR          Y4, Y5, Y5
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x01, Y5, Y11, Y8
-	VPSHUFD        $0x4e, Y5, Y5
-	VPXOR          Y5, Y6, Y6
 	VPXOR          Y8, Y6, Y6
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VEXTRACTI128   $0x01, Y6, X8
-	VPXOR          X8, X6, X13
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 (R12), Y14
-	VPXOR          (SI), Y14, Y8
-	VAESENCLAST    Y8, Y0, Y0
-	VPXOR          32(SI), Y14, Y8
-	VAESENCLAST    Y8, Y1, Y1
-	VPXOR          64(SI), Y14, Y8
-	VAESENCLAST    Y8, Y2, Y2
-	VPXOR          96(SI), Y14, Y8
-	VAESENCLAST    Y8, Y3, Y3
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_97
+	JE             y_aes192_98
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes192_98:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_97:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
 	VMOVDQU        Y0, (DX)
 	VMOVDQU        Y1, 32(DX)
 	VMOVDQU        Y2, 64(DX)
 	VMOVDQU        Y3, 96(DX)
-	SUBQ           $-128, SI
-	SUBQ           $-128, DX
-	ADDQ           $-128, CX
-	JMP            y_loop_86
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
 
-y_flush_89:
-	VMOVDQU      -128(DX), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VPXOR        Y13, Y7, Y7
-	VMOVDQU      128(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VMOVDQU      -96(DX), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      160(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      -64(DX), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      192(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      -32(DX), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      224(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+y_loop_93:
+	CMPQ           CX, $0x00000100
+	JB             y_flush_96
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_99
+	JE             y_aes192_100
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
 
-y_tail_87:
-	TESTQ CX, CX
-	JZ    y_crypt_done_88
-	MOVQ  CX, R13
-	ADDQ  $0x0f, R13
-	ANDQ  $-16, R13
-	NEGQ  R13
-	ADDQ  R9, R13
-	ADDQ  $0x00000100, R13
-	CMPQ  CX, $0x20
-	JBE   y_tail_94
-	CMPQ  CX, $0x40
-	JBE   y_tail_95
-	CMPQ  CX, $0x60
-	JBE   y_tail_96
-	JMP   y_tail_97
+y_aes192_100:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_99:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -256(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+	VPCLMULQDQ     $0x00, (R9), Y9, Y10
+	VPCLMULQDQ     $0x11, (R9), Y9, Y12
+	VPCLMULQDQ     $0x01, (R9), Y9, Y11
+	VPCLMULQDQ     $0x10, (R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -224(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -192(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -160(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -128(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 128(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 128(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 128(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -96(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 160(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 160(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -64(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 192(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 192(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -32(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 224(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 224(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD        $0x4e, Y10, Y10
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD        $0x4e, Y11, Y11
+	VPXOR          Y11, Y12, Y12
+	VPXOR          Y13, Y12, Y12
+	VEXTRACTI128   $0x01, Y12, X13
+	VPXOR          X13, X12, X12
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
+	JMP            y_loop_93
+
+y_flush_96:
+	VMOVDQU      -256(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPCLMULQDQ   $0x01, (R9), Y9, Y11
+	VPCLMULQDQ   $0x10, (R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -224(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -192(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -160(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -128(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -96(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -64(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -32(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
 
 y_tail_94:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
+	TESTQ          CX, CX
+	JZ             y_crypt_done_95
+	MOVQ           CX, R13
+	ADDQ           $0x0f, R13
+	ANDQ           $-16, R13
+	NEGQ           R13
+	ADDQ           R9, R13
+	ADDQ           $0x00000100, R13
+	VMOVDQA        Y12, Y7
+	VPXOR          Y10, Y10, Y10
+	VPXOR          Y11, Y11, Y11
+	VPXOR          Y12, Y12, Y12
+	CMPQ           CX, $0x00000080
+	JB             y_tail_small_101
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	CMPQ           R8, $0x0c
-	JB             y_aes128_98
-	JE             y_aes192_99
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
+	JB             y_aes128_103
+	JE             y_aes192_104
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes192_99:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
+y_aes192_104:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes128_98:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
+y_aes128_103:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y2, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y3, Y9
+	VPCLMULQDQ     $0x00, 96(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	ADDQ           $0x00000080, SI
+	ADDQ           $0x00000080, DX
+	SUBQ           $0x00000080, CX
+	ADDQ           $0x00000080, R13
+	TESTQ          CX, CX
+	JZ             y_tail_reduce_102
+
+y_tail_small_101:
+	CMPQ CX, $0x20
+	JBE  y_tail_105
+	CMPQ CX, $0x40
+	JBE  y_tail_106
+	CMPQ CX, $0x60
+	JBE  y_tail_107
+	JMP  y_tail_108
+
+y_tail_105:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_109
+	JE             y_aes192_110
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes192_110:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes128_109:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
 	MOVQ           CX, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_101
+	JB             y_tail_partial_112
 	VPXOR          (SI), Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y0, Y7
-	JMP            y_tail_hash_100
+	VPSHUFB        Y15, Y0, Y9
+	JMP            y_tail_hash_111
 
-y_tail_partial_101:
+y_tail_partial_112:
 	LEAQ    (SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_102
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_113
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_115
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_116
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_117
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_119
 
-y_copy_102:
-	TESTB $0x08, BL
-	JZ    y_copy_103
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_115:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_119
 
-y_copy_103:
-	TESTB $0x04, BL
-	JZ    y_copy_104
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_116:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_119
 
-y_copy_104:
-	TESTB $0x02, BL
-	JZ    y_copy_105
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_117:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_118_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_105:
-	TESTB $0x01, BL
-	JZ    y_copy_106
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_118_one:
+	VMOVQ AX, X13
 
-y_copy_106:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y0, Y0
+y_ld_done_119:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_114
+
+y_lp_short_113:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_120
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_121
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_122
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_124
+
+y_ld_gt8_120:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_124
+
+y_ld_ge4_121:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_124
+
+y_ld_lt4_122:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_123_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_123_one:
+	VMOVQ AX, X9
+
+y_ld_done_124:
+y_lp_done_114:
+	VPXOR   Y9, Y0, Y0
 	VMOVDQU Y0, (SP)
 	LEAQ    (DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_107
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_125
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_107:
+y_copy_125:
 	TESTB $0x08, BL
-	JZ    y_copy_108
+	JZ    y_copy_126
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_108:
+y_copy_126:
 	TESTB $0x04, BL
-	JZ    y_copy_109
+	JZ    y_copy_127
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_109:
+y_copy_127:
 	TESTB $0x02, BL
-	JZ    y_copy_110
+	JZ    y_copy_128
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_110:
+y_copy_128:
 	TESTB $0x01, BL
-	JZ    y_copy_111
+	JZ    y_copy_129
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_111:
+y_copy_129:
 	LEAQ    gcm_tailmask<>+32(SB), AX
 	SUBQ    BX, AX
-	VPAND   (AX), Y0, Y7
-	VPSHUFB Y10, Y7, Y7
+	VPAND   (AX), Y0, Y9
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_100:
-	VPXOR        Y13, Y7, Y7
-	VMOVDQU      (R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_88
+y_tail_hash_111:
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
 
-y_tail_95:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
+y_tail_106:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
 	CMPQ           R8, $0x0c
-	JB             y_aes128_112
-	JE             y_aes192_113
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
+	JB             y_aes128_130
+	JE             y_aes192_131
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
 
-y_aes192_113:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
+y_aes192_131:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
 
-y_aes128_112:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
+y_aes128_130:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
 	VPXOR          (SI), Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y0, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x20, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_116
+	JB             y_tail_partial_134
 	VPXOR          32(SI), Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y1, Y7
-	JMP            y_tail_hash_115
+	VPSHUFB        Y15, Y1, Y9
+	JMP            y_tail_hash_133
 
-y_tail_partial_116:
+y_tail_partial_134:
 	LEAQ    32(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_117
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_135
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_137
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_138
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_139
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_141
 
-y_copy_117:
-	TESTB $0x08, BL
-	JZ    y_copy_118
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_137:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_141
 
-y_copy_118:
-	TESTB $0x04, BL
-	JZ    y_copy_119
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_138:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_141
 
-y_copy_119:
-	TESTB $0x02, BL
-	JZ    y_copy_120
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_139:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_140_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_120:
-	TESTB $0x01, BL
-	JZ    y_copy_121
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_140_one:
+	VMOVQ AX, X13
 
-y_copy_121:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y1, Y1
+y_ld_done_141:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_136
+
+y_lp_short_135:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_142
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_143
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_144
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_146
+
+y_ld_gt8_142:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_146
+
+y_ld_ge4_143:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_146
+
+y_ld_lt4_144:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_145_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_145_one:
+	VMOVQ AX, X9
+
+y_ld_done_146:
+y_lp_done_136:
+	VPXOR   Y9, Y1, Y1
 	VMOVDQU Y1, (SP)
 	LEAQ    32(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_122
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_147
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_122:
+y_copy_147:
 	TESTB $0x08, BL
-	JZ    y_copy_123
+	JZ    y_copy_148
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_123:
+y_copy_148:
 	TESTB $0x04, BL
-	JZ    y_copy_124
+	JZ    y_copy_149
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_124:
+y_copy_149:
 	TESTB $0x02, BL
-	JZ    y_copy_125
+	JZ    y_copy_150
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_125:
+y_copy_150:
 	TESTB $0x01, BL
-	JZ    y_copy_126
+	JZ    y_copy_151
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_126:
+y_copy_151:
 	LEAQ    gcm_tailmask<>+32(SB), AX
 	SUBQ    BX, AX
-	VPAND   (AX), Y1, Y7
-	VPSHUFB Y10, Y7, Y7
+	VPAND   (AX), Y1, Y9
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_115:
-	VMOVDQU      32(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_88
+y_tail_hash_133:
+	VPCLMULQDQ $0x00, 32(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 32(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
 
-y_tail_96:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
+y_tail_107:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
 	CMPQ           R8, $0x0c
-	JB             y_aes128_127
-	JE             y_aes192_128
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
+	JB             y_aes128_152
+	JE             y_aes192_153
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
 
-y_aes192_128:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
+y_aes192_153:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
 
-y_aes128_127:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
-	VAESENCLAST    Y14, Y2, Y2
+y_aes128_152:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
 	VPXOR          (SI), Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y0, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	VPXOR          32(SI), Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y1, Y7
-	VMOVDQU        32(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x40, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_132
+	JB             y_tail_partial_157
 	VPXOR          64(SI), Y2, Y2
 	VMOVDQU        Y2, 64(DX)
-	VPSHUFB        Y10, Y2, Y7
-	JMP            y_tail_hash_131
+	VPSHUFB        Y15, Y2, Y9
+	JMP            y_tail_hash_156
 
-y_tail_partial_132:
+y_tail_partial_157:
 	LEAQ    64(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_133
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_158
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_160
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_161
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_162
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_164
 
-y_copy_133:
-	TESTB $0x08, BL
-	JZ    y_copy_134
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_160:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_164
 
-y_copy_134:
-	TESTB $0x04, BL
-	JZ    y_copy_135
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_161:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_164
 
-y_copy_135:
-	TESTB $0x02, BL
-	JZ    y_copy_136
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_162:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_163_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_136:
-	TESTB $0x01, BL
-	JZ    y_copy_137
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_163_one:
+	VMOVQ AX, X13
 
-y_copy_137:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y2, Y2
+y_ld_done_164:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_159
+
+y_lp_short_158:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_165
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_166
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_167
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_169
+
+y_ld_gt8_165:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_169
+
+y_ld_ge4_166:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_169
+
+y_ld_lt4_167:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_168_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_168_one:
+	VMOVQ AX, X9
+
+y_ld_done_169:
+y_lp_done_159:
+	VPXOR   Y9, Y2, Y2
 	VMOVDQU Y2, (SP)
 	LEAQ    64(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_138
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_170
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_138:
+y_copy_170:
 	TESTB $0x08, BL
-	JZ    y_copy_139
+	JZ    y_copy_171
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_139:
+y_copy_171:
 	TESTB $0x04, BL
-	JZ    y_copy_140
+	JZ    y_copy_172
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_140:
+y_copy_172:
 	TESTB $0x02, BL
-	JZ    y_copy_141
+	JZ    y_copy_173
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_141:
+y_copy_173:
 	TESTB $0x01, BL
-	JZ    y_copy_142
+	JZ    y_copy_174
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_142:
+y_copy_174:
 	LEAQ    gcm_tailmask<>+32(SB), AX
 	SUBQ    BX, AX
-	VPAND   (AX), Y2, Y7
-	VPSHUFB Y10, Y7, Y7
+	VPAND   (AX), Y2, Y9
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_131:
-	VMOVDQU      64(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_88
+y_tail_hash_156:
+	VPCLMULQDQ $0x00, 64(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 64(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
 
-y_tail_97:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y3
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
-	VPXOR          Y14, Y3, Y3
+y_tail_108:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	CMPQ           R8, $0x0c
-	JB             y_aes128_143
-	JE             y_aes192_144
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
+	JB             y_aes128_175
+	JE             y_aes192_176
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes192_144:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
+y_aes192_176:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes128_143:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
-	VAESENCLAST    Y14, Y2, Y2
-	VAESENCLAST    Y14, Y3, Y3
+y_aes128_175:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
 	VPXOR          (SI), Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y0, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	VPXOR          32(SI), Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y1, Y7
-	VMOVDQU        32(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	VPXOR          64(SI), Y2, Y2
 	VMOVDQU        Y2, 64(DX)
-	VPSHUFB        Y10, Y2, Y7
-	VMOVDQU        64(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
+	VPSHUFB        Y15, Y2, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x60, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_149
+	JB             y_tail_partial_181
 	VPXOR          96(SI), Y3, Y3
 	VMOVDQU        Y3, 96(DX)
-	VPSHUFB        Y10, Y3, Y7
-	JMP            y_tail_hash_148
+	VPSHUFB        Y15, Y3, Y9
+	JMP            y_tail_hash_180
 
-y_tail_partial_149:
+y_tail_partial_181:
 	LEAQ    96(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_150
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_182
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_184
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_185
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_186
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_188
 
-y_copy_150:
-	TESTB $0x08, BL
-	JZ    y_copy_151
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_184:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_188
 
-y_copy_151:
-	TESTB $0x04, BL
-	JZ    y_copy_152
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_185:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_188
 
-y_copy_152:
-	TESTB $0x02, BL
-	JZ    y_copy_153
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_186:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_187_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_153:
-	TESTB $0x01, BL
-	JZ    y_copy_154
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_187_one:
+	VMOVQ AX, X13
 
-y_copy_154:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y3, Y3
+y_ld_done_188:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_183
+
+y_lp_short_182:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_189
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_190
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_191
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_193
+
+y_ld_gt8_189:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_193
+
+y_ld_ge4_190:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_193
+
+y_ld_lt4_191:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_192_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_192_one:
+	VMOVQ AX, X9
+
+y_ld_done_193:
+y_lp_done_183:
+	VPXOR   Y9, Y3, Y3
 	VMOVDQU Y3, (SP)
 	LEAQ    96(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_155
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_194
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_155:
+y_copy_194:
 	TESTB $0x08, BL
-	JZ    y_copy_156
+	JZ    y_copy_195
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_156:
+y_copy_195:
 	TESTB $0x04, BL
-	JZ    y_copy_157
+	JZ    y_copy_196
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_157:
+y_copy_196:
 	TESTB $0x02, BL
-	JZ    y_copy_158
+	JZ    y_copy_197
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_158:
+y_copy_197:
 	TESTB $0x01, BL
-	JZ    y_copy_159
+	JZ    y_copy_198
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_159:
+y_copy_198:
 	LEAQ    gcm_tailmask<>+32(SB), AX
 	SUBQ    BX, AX
-	VPAND   (AX), Y3, Y7
-	VPSHUFB Y10, Y7, Y7
+	VPAND   (AX), Y3, Y9
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_148:
-	VMOVDQU      96(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+y_tail_hash_180:
+	VPCLMULQDQ $0x00, 96(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 96(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
 
-y_crypt_done_88:
+y_tail_reduce_102:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_crypt_done_95:
 	MOVQ       src_len+64(FP), AX
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
 	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
-	VPXOR      X0, X13, X13
+	VPXOR      X0, X12, X12
 	VMOVDQU    240(R9), X1
-	VPCLMULQDQ $0x00, X1, X13, X2
-	VPCLMULQDQ $0x01, X1, X13, X3
-	VPCLMULQDQ $0x10, X1, X13, X4
+	VMOVDQU    gcm_gfpoly<>+0(SB), X5
+	VPCLMULQDQ $0x00, X1, X12, X2
+	VPCLMULQDQ $0x01, X1, X12, X3
+	VPCLMULQDQ $0x10, X1, X12, X4
 	VPXOR      X4, X3, X3
-	VPCLMULQDQ $0x01, X2, X11, X4
+	VPCLMULQDQ $0x01, X2, X5, X4
 	VPSHUFD    $0x4e, X2, X2
 	VPXOR      X4, X3, X3
 	VPXOR      X2, X3, X3
-	VPCLMULQDQ $0x11, X1, X13, X13
-	VPCLMULQDQ $0x01, X3, X11, X2
+	VPCLMULQDQ $0x11, X1, X12, X12
+	VPCLMULQDQ $0x01, X3, X5, X2
 	VPSHUFD    $0x4e, X3, X3
-	VPXOR      X2, X13, X13
-	VPXOR      X3, X13, X13
-	VPSHUFB    X10, X13, X13
-	VPXOR      (R11), X13, X13
-	VMOVDQU    X13, (R11)
+	VPXOR      X2, X12, X12
+	VPXOR      X3, X12, X12
+	VPSHUFB    X15, X12, X12
+	VPXOR      (R11), X12, X12
+	VMOVDQU    X12, (R11)
 	VZEROUPPER
 	RET
 
 // func gcmOpenVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX2, PCLMULQDQ, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmOpenVAES256(SB), NOSPLIT, $32-112
 	MOVQ           rk+0(FP), DI
 	MOVQ           nr+8(FP), R8
@@ -3735,9 +4370,8 @@ TEXT ·gcmOpenVAES256(SB), NOSPLIT, $32-112
 	MOVQ           R8, R12
 	SHLQ           $0x04, R12
 	ADDQ           DI, R12
-	VBROADCASTI128 gcm_bswap<>+0(SB), Y10
-	VBROADCASTI128 gcm_gfpoly<>+0(SB), Y11
-	VPXOR          Y13, Y13, Y13
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y15
+	VPXOR          Y12, Y12, Y12
 	MOVQ           j0+24(FP), R10
 	MOVQ           tag+104(FP), R11
 	VMOVDQU        (R10), X0
@@ -3752,1214 +4386,1736 @@ TEXT ·gcmOpenVAES256(SB), NOSPLIT, $32-112
 	VAESENC        128(DI), X0, X0
 	VAESENC        144(DI), X0, X0
 	CMPQ           R8, $0x0c
-	JB             aesx_last10_160
+	JB             aesx_last10_199
 	VAESENC        160(DI), X0, X0
 	VAESENC        176(DI), X0, X0
-	JE             aesx_last12_161
+	JE             aesx_last12_200
 	VAESENC        192(DI), X0, X0
 	VAESENC        208(DI), X0, X0
 	VAESENCLAST    224(DI), X0, X0
-	JMP            aesx_done_162
+	JMP            aesx_done_201
 
-aesx_last12_161:
+aesx_last12_200:
 	VAESENCLAST 192(DI), X0, X0
-	JMP         aesx_done_162
+	JMP         aesx_done_201
 
-aesx_last10_160:
+aesx_last10_199:
 	VAESENCLAST 160(DI), X0, X0
 
-aesx_done_162:
+aesx_done_201:
 	VMOVDQU        X0, (R11)
-	VBROADCASTI128 (R10), Y12
-	VPSHUFB        Y10, Y12, Y12
-	VPADDD         gcm_ctr_init<>+0(SB), Y12, Y12
+	VBROADCASTI128 (R10), Y14
+	VPSHUFB        Y15, Y14, Y14
+	VPADDD         gcm_ctr_init<>+0(SB), Y14, Y14
 	MOVQ           ad_base+80(FP), SI
 	MOVQ           ad_len+88(FP), CX
 
-y_gh_loop_163:
+y_gh_loop_202:
 	CMPQ         CX, $0x00000100
-	JB           y_gh_tail_164
-	VMOVDQU      (SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VPXOR        Y13, Y7, Y7
-	VMOVDQU      (R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VMOVDQU      32(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      32(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      64(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      64(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      96(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      96(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      128(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      128(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      160(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      160(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      192(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      192(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VMOVDQU      224(SI), Y7
-	VPSHUFB      Y10, Y7, Y7
-	VMOVDQU      224(R9), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+	JB           y_gh_tail_203
+	VMOVDQU      (SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPCLMULQDQ   $0x01, (R9), Y9, Y11
+	VPCLMULQDQ   $0x10, (R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      32(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      64(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      96(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      128(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      160(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      192(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      224(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x00000100, CX
-	JMP          y_gh_loop_163
+	JMP          y_gh_loop_202
 
-y_gh_tail_164:
-	TESTQ CX, CX
-	JZ    y_gh_done_168
-	MOVQ  CX, R13
-	ADDQ  $0x0f, R13
-	ANDQ  $-16, R13
-	NEGQ  R13
-	ADDQ  R9, R13
-	ADDQ  $0x00000100, R13
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
+y_gh_tail_203:
+	TESTQ   CX, CX
+	JZ      y_gh_done_207
+	MOVQ    CX, R13
+	ADDQ    $0x0f, R13
+	ANDQ    $-16, R13
+	NEGQ    R13
+	ADDQ    R9, R13
+	ADDQ    $0x00000100, R13
+	VMOVDQA Y12, Y7
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
 
-y_gh_vloop_165:
+y_gh_vloop_204:
 	CMPQ       CX, $0x20
-	JB         y_gh_partial_166
-	VMOVDQU    (SI), Y7
-	VPSHUFB    Y10, Y7, Y7
-	VPXOR      Y13, Y7, Y7
-	VPXOR      Y13, Y13, Y13
-	VMOVDQU    (R13), Y15
-	VPCLMULQDQ $0x00, Y15, Y7, Y8
-	VPXOR      Y8, Y4, Y4
-	VPCLMULQDQ $0x11, Y15, Y7, Y9
-	VPXOR      Y9, Y6, Y6
-	VPCLMULQDQ $0x01, Y15, Y7, Y8
-	VPXOR      Y8, Y5, Y5
-	VPCLMULQDQ $0x10, Y15, Y7, Y9
-	VPXOR      Y9, Y5, Y5
+	JB         y_gh_partial_205
+	VMOVDQU    (SI), Y9
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
 	ADDQ       $0x20, SI
 	ADDQ       $0x20, R13
 	SUBQ       $0x20, CX
-	JMP        y_gh_vloop_165
+	JMP        y_gh_vloop_204
 
-y_gh_partial_166:
+y_gh_partial_205:
 	TESTQ   CX, CX
-	JZ      y_gh_reduce_167
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, CL
-	JZ      y_copy_169
-	VMOVDQU (SI)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	JZ      y_gh_reduce_206
+	CMPQ    CX, $0x10
+	JB      y_lp_short_208
+	VMOVDQU (SI), X9
+	LEAQ    -16(CX), R10
+	CMPQ    R10, $0x08
+	JA      y_ld_gt8_210
+	CMPQ    R10, $0x04
+	JAE     y_ld_ge4_211
+	TESTQ   R10, R10
+	JNZ     y_ld_lt4_212
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_214
 
-y_copy_169:
-	TESTB $0x08, CL
-	JZ    y_copy_170
-	MOVQ  (SI)(AX*1), BX
-	MOVQ  BX, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_210:
+	VMOVQ   16(SI), X13
+	MOVQ    8(SI)(R10*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    R10, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_214
 
-y_copy_170:
-	TESTB $0x04, CL
-	JZ    y_copy_171
-	MOVL  (SI)(AX*1), BX
-	MOVL  BX, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_211:
+	MOVL  16(SI), AX
+	MOVL  12(SI)(R10*1), BX
+	LEAQ  -4(R10), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_214
 
-y_copy_171:
-	TESTB $0x02, CL
-	JZ    y_copy_172
-	MOVW  (SI)(AX*1), BX
-	MOVW  BX, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_212:
+	MOVBQZX 16(SI), AX
+	CMPQ    R10, $0x02
+	JB      y_ld_zero_213_one
+	MOVWQZX 14(SI)(R10*1), BX
+	LEAQ    -2(R10), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
 
-y_copy_172:
-	TESTB $0x01, CL
-	JZ    y_copy_173
-	MOVB  (SI)(AX*1), BL
-	MOVB  BL, (SP)(AX*1)
+y_ld_zero_213_one:
+	VMOVQ AX, X13
 
-y_copy_173:
-	VMOVDQU    (SP), Y7
-	VPSHUFB    Y10, Y7, Y7
-	VPXOR      Y13, Y7, Y7
-	VMOVDQU    (R13), Y15
-	VPCLMULQDQ $0x00, Y15, Y7, Y8
-	VPXOR      Y8, Y4, Y4
-	VPCLMULQDQ $0x11, Y15, Y7, Y9
-	VPXOR      Y9, Y6, Y6
-	VPCLMULQDQ $0x01, Y15, Y7, Y8
-	VPXOR      Y8, Y5, Y5
-	VPCLMULQDQ $0x10, Y15, Y7, Y9
-	VPXOR      Y9, Y5, Y5
+y_ld_done_214:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_209
 
-y_gh_reduce_167:
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+y_lp_short_208:
+	CMPQ  CX, $0x08
+	JA    y_ld_gt8_215
+	CMPQ  CX, $0x04
+	JAE   y_ld_ge4_216
+	TESTQ CX, CX
+	JNZ   y_ld_lt4_217
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_219
 
-y_gh_done_168:
+y_ld_gt8_215:
+	VMOVQ   (SI), X9
+	MOVQ    -8(SI)(CX*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    CX, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_219
+
+y_ld_ge4_216:
+	MOVL  (SI), AX
+	MOVL  -4(SI)(CX*1), BX
+	LEAQ  -4(CX), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_219
+
+y_ld_lt4_217:
+	MOVBQZX (SI), AX
+	CMPQ    CX, $0x02
+	JB      y_ld_zero_218_one
+	MOVWQZX -2(SI)(CX*1), BX
+	LEAQ    -2(CX), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_218_one:
+	VMOVQ AX, X9
+
+y_ld_done_219:
+y_lp_done_209:
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+
+y_gh_reduce_206:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_gh_done_207:
 	MOVQ src_base+56(FP), SI
 	MOVQ dst_base+32(FP), DX
 	MOVQ src_len+64(FP), CX
 
-y_loop_174:
-	CMPQ           CX, $0x80
-	JB             y_tail_175
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y3
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
-	VPXOR          Y14, Y3, Y3
-	CMPQ           R8, $0x0c
-	JB             y_aes128_177
-	JE             y_aes192_178
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes192_178:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-
-y_aes128_177:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VMOVDQU        (SI), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        128(R9), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VMOVDQU        32(SI), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        160(R9), Y15
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
+y_loop_220:
+	CMPQ           CX, $0x00000100
+	JB             y_tail_221
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
 	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VMOVDQU        64(SI), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        192(R9), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VMOVDQU        96(SI), Y7
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        224(R9), Y15
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VPCLMULQDQ     $0x01, Y4, Y11, Y8
-	VPSHUFD        $0x4e, Y4, Y4
-	VPXOR          Y4, Y5, Y5
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x01, Y5, Y11, Y8
-	VPSHUFD        $0x4e, Y5, Y5
-	VPXOR          Y5, Y6, Y6
 	VPXOR          Y8, Y6, Y6
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VEXTRACTI128   $0x01, Y6, X8
-	VPXOR          X8, X6, X13
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 (R12), Y14
-	VPXOR          (SI), Y14, Y8
-	VAESENCLAST    Y8, Y0, Y0
-	VPXOR          32(SI), Y14, Y8
-	VAESENCLAST    Y8, Y1, Y1
-	VPXOR          64(SI), Y14, Y8
-	VAESENCLAST    Y8, Y2, Y2
-	VPXOR          96(SI), Y14, Y8
-	VAESENCLAST    Y8, Y3, Y3
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_223
+	JE             y_aes192_224
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes192_224:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_223:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        (SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+	VPCLMULQDQ     $0x00, (R9), Y9, Y10
+	VPCLMULQDQ     $0x11, (R9), Y9, Y12
+	VPCLMULQDQ     $0x01, (R9), Y9, Y11
+	VPCLMULQDQ     $0x10, (R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        32(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        64(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        96(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        128(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 128(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 128(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 128(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        160(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 160(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 160(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        192(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 192(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 192(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        224(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 224(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 224(R9), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD        $0x4e, Y10, Y10
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD        $0x4e, Y11, Y11
+	VPXOR          Y11, Y12, Y12
+	VPXOR          Y13, Y12, Y12
+	VEXTRACTI128   $0x01, Y12, X13
+	VPXOR          X13, X12, X12
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
 	VMOVDQU        Y0, (DX)
 	VMOVDQU        Y1, 32(DX)
 	VMOVDQU        Y2, 64(DX)
 	VMOVDQU        Y3, 96(DX)
-	SUBQ           $-128, SI
-	SUBQ           $-128, DX
-	ADDQ           $-128, CX
-	JMP            y_loop_174
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
+	JMP            y_loop_220
 
-y_tail_175:
-	TESTQ CX, CX
-	JZ    y_crypt_done_176
-	MOVQ  CX, R13
-	ADDQ  $0x0f, R13
-	ANDQ  $-16, R13
-	NEGQ  R13
-	ADDQ  R9, R13
-	ADDQ  $0x00000100, R13
-	CMPQ  CX, $0x20
-	JBE   y_tail_179
-	CMPQ  CX, $0x40
-	JBE   y_tail_180
-	CMPQ  CX, $0x60
-	JBE   y_tail_181
-	JMP   y_tail_182
-
-y_tail_179:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
+y_tail_221:
+	TESTQ          CX, CX
+	JZ             y_crypt_done_222
+	MOVQ           CX, R13
+	ADDQ           $0x0f, R13
+	ANDQ           $-16, R13
+	NEGQ           R13
+	ADDQ           R9, R13
+	ADDQ           $0x00000100, R13
+	VMOVDQA        Y12, Y7
+	VPXOR          Y10, Y10, Y10
+	VPXOR          Y11, Y11, Y11
+	VPXOR          Y12, Y12, Y12
+	CMPQ           CX, $0x00000080
+	JB             y_tail_small_225
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	CMPQ           R8, $0x0c
-	JB             y_aes128_183
-	JE             y_aes192_184
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
+	JB             y_aes128_227
+	JE             y_aes192_228
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes192_184:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
+y_aes192_228:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes128_183:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
+y_aes128_227:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VMOVDQU        (SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VMOVDQU        64(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        96(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x00, 96(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	ADDQ           $0x00000080, SI
+	ADDQ           $0x00000080, DX
+	SUBQ           $0x00000080, CX
+	ADDQ           $0x00000080, R13
+	TESTQ          CX, CX
+	JZ             y_tail_reduce_226
+
+y_tail_small_225:
+	CMPQ CX, $0x20
+	JBE  y_tail_229
+	CMPQ CX, $0x40
+	JBE  y_tail_230
+	CMPQ CX, $0x60
+	JBE  y_tail_231
+	JMP  y_tail_232
+
+y_tail_229:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_233
+	JE             y_aes192_234
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes192_234:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes128_233:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
 	MOVQ           CX, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_186
-	VMOVDQU        (SI), Y7
-	VPXOR          Y7, Y0, Y0
+	JB             y_tail_partial_236
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y7, Y7
-	JMP            y_tail_hash_185
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_235
 
-y_tail_partial_186:
+y_tail_partial_236:
 	LEAQ    (SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_187
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_237
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_239
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_240
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_241
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_243
 
-y_copy_187:
-	TESTB $0x08, BL
-	JZ    y_copy_188
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_239:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_243
 
-y_copy_188:
-	TESTB $0x04, BL
-	JZ    y_copy_189
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_240:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_243
 
-y_copy_189:
-	TESTB $0x02, BL
-	JZ    y_copy_190
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_241:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_242_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_190:
-	TESTB $0x01, BL
-	JZ    y_copy_191
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_242_one:
+	VMOVQ AX, X13
 
-y_copy_191:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y0, Y0
+y_ld_done_243:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_238
+
+y_lp_short_237:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_244
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_245
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_246
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_248
+
+y_ld_gt8_244:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_248
+
+y_ld_ge4_245:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_248
+
+y_ld_lt4_246:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_247_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_247_one:
+	VMOVQ AX, X9
+
+y_ld_done_248:
+y_lp_done_238:
+	VPXOR   Y9, Y0, Y0
 	VMOVDQU Y0, (SP)
 	LEAQ    (DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_192
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_249
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_192:
+y_copy_249:
 	TESTB $0x08, BL
-	JZ    y_copy_193
+	JZ    y_copy_250
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_193:
+y_copy_250:
 	TESTB $0x04, BL
-	JZ    y_copy_194
+	JZ    y_copy_251
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_194:
+y_copy_251:
 	TESTB $0x02, BL
-	JZ    y_copy_195
+	JZ    y_copy_252
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_195:
+y_copy_252:
 	TESTB $0x01, BL
-	JZ    y_copy_196
+	JZ    y_copy_253
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_196:
-	VPSHUFB Y10, Y7, Y7
+y_copy_253:
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_185:
-	VPXOR        Y13, Y7, Y7
-	VMOVDQU      (R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_176
+y_tail_hash_235:
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
 
-y_tail_180:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
+y_tail_230:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
 	CMPQ           R8, $0x0c
-	JB             y_aes128_197
-	JE             y_aes192_198
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
+	JB             y_aes128_254
+	JE             y_aes192_255
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
 
-y_aes192_198:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
+y_aes192_255:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
 
-y_aes128_197:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
-	VMOVDQU        (SI), Y7
-	VPXOR          Y7, Y0, Y0
+y_aes128_254:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y7, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x20, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_201
-	VMOVDQU        32(SI), Y7
-	VPXOR          Y7, Y1, Y1
+	JB             y_tail_partial_258
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y7, Y7
-	JMP            y_tail_hash_200
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_257
 
-y_tail_partial_201:
+y_tail_partial_258:
 	LEAQ    32(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_202
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_259
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_261
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_262
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_263
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_265
 
-y_copy_202:
-	TESTB $0x08, BL
-	JZ    y_copy_203
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_261:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_265
 
-y_copy_203:
-	TESTB $0x04, BL
-	JZ    y_copy_204
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_262:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_265
 
-y_copy_204:
-	TESTB $0x02, BL
-	JZ    y_copy_205
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_263:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_264_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_205:
-	TESTB $0x01, BL
-	JZ    y_copy_206
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_264_one:
+	VMOVQ AX, X13
 
-y_copy_206:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y1, Y1
+y_ld_done_265:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_260
+
+y_lp_short_259:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_266
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_267
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_268
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_270
+
+y_ld_gt8_266:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_270
+
+y_ld_ge4_267:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_270
+
+y_ld_lt4_268:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_269_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_269_one:
+	VMOVQ AX, X9
+
+y_ld_done_270:
+y_lp_done_260:
+	VPXOR   Y9, Y1, Y1
 	VMOVDQU Y1, (SP)
 	LEAQ    32(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_207
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_271
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_207:
+y_copy_271:
 	TESTB $0x08, BL
-	JZ    y_copy_208
+	JZ    y_copy_272
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_208:
+y_copy_272:
 	TESTB $0x04, BL
-	JZ    y_copy_209
+	JZ    y_copy_273
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_209:
+y_copy_273:
 	TESTB $0x02, BL
-	JZ    y_copy_210
+	JZ    y_copy_274
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_210:
+y_copy_274:
 	TESTB $0x01, BL
-	JZ    y_copy_211
+	JZ    y_copy_275
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_211:
-	VPSHUFB Y10, Y7, Y7
+y_copy_275:
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_200:
-	VMOVDQU      32(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_176
+y_tail_hash_257:
+	VPCLMULQDQ $0x00, 32(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 32(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
 
-y_tail_181:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
+y_tail_231:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
 	CMPQ           R8, $0x0c
-	JB             y_aes128_212
-	JE             y_aes192_213
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
+	JB             y_aes128_276
+	JE             y_aes192_277
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
 
-y_aes192_213:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
+y_aes192_277:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
 
-y_aes128_212:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
-	VAESENCLAST    Y14, Y2, Y2
-	VMOVDQU        (SI), Y7
-	VPXOR          Y7, Y0, Y0
+y_aes128_276:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y7, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VMOVDQU        32(SI), Y7
-	VPXOR          Y7, Y1, Y1
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        32(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x40, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_217
-	VMOVDQU        64(SI), Y7
-	VPXOR          Y7, Y2, Y2
+	JB             y_tail_partial_281
+	VMOVDQU        64(SI), Y9
+	VPXOR          Y9, Y2, Y2
 	VMOVDQU        Y2, 64(DX)
-	VPSHUFB        Y10, Y7, Y7
-	JMP            y_tail_hash_216
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_280
 
-y_tail_partial_217:
+y_tail_partial_281:
 	LEAQ    64(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_218
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_282
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_284
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_285
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_286
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_288
 
-y_copy_218:
-	TESTB $0x08, BL
-	JZ    y_copy_219
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_284:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_288
 
-y_copy_219:
-	TESTB $0x04, BL
-	JZ    y_copy_220
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_285:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_288
 
-y_copy_220:
-	TESTB $0x02, BL
-	JZ    y_copy_221
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_286:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_287_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_221:
-	TESTB $0x01, BL
-	JZ    y_copy_222
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_287_one:
+	VMOVQ AX, X13
 
-y_copy_222:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y2, Y2
+y_ld_done_288:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_283
+
+y_lp_short_282:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_289
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_290
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_291
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_293
+
+y_ld_gt8_289:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_293
+
+y_ld_ge4_290:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_293
+
+y_ld_lt4_291:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_292_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_292_one:
+	VMOVQ AX, X9
+
+y_ld_done_293:
+y_lp_done_283:
+	VPXOR   Y9, Y2, Y2
 	VMOVDQU Y2, (SP)
 	LEAQ    64(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_223
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_294
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_223:
+y_copy_294:
 	TESTB $0x08, BL
-	JZ    y_copy_224
+	JZ    y_copy_295
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_224:
+y_copy_295:
 	TESTB $0x04, BL
-	JZ    y_copy_225
+	JZ    y_copy_296
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_225:
+y_copy_296:
 	TESTB $0x02, BL
-	JZ    y_copy_226
+	JZ    y_copy_297
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_226:
+y_copy_297:
 	TESTB $0x01, BL
-	JZ    y_copy_227
+	JZ    y_copy_298
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_227:
-	VPSHUFB Y10, Y7, Y7
+y_copy_298:
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_216:
-	VMOVDQU      64(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
-	JMP          y_crypt_done_176
+y_tail_hash_280:
+	VPCLMULQDQ $0x00, 64(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 64(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
 
-y_tail_182:
-	VPSHUFB        Y10, Y12, Y0
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y1
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y2
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VPSHUFB        Y10, Y12, Y3
-	VPADDD         gcm_ctr_inc2<>+0(SB), Y12, Y12
-	VBROADCASTI128 (DI), Y14
-	VPXOR          Y14, Y0, Y0
-	VPXOR          Y14, Y1, Y1
-	VPXOR          Y14, Y2, Y2
-	VPXOR          Y14, Y3, Y3
+y_tail_232:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
 	CMPQ           R8, $0x0c
-	JB             y_aes128_228
-	JE             y_aes192_229
-	VBROADCASTI128 -208(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -192(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
+	JB             y_aes128_299
+	JE             y_aes192_300
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes192_229:
-	VBROADCASTI128 -176(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -160(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
+y_aes192_300:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
 
-y_aes128_228:
-	VBROADCASTI128 -144(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -128(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -112(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -96(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -80(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -64(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -48(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -32(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 -16(R12), Y14
-	VAESENC        Y14, Y0, Y0
-	VAESENC        Y14, Y1, Y1
-	VAESENC        Y14, Y2, Y2
-	VAESENC        Y14, Y3, Y3
-	VBROADCASTI128 (R12), Y14
-	VAESENCLAST    Y14, Y0, Y0
-	VAESENCLAST    Y14, Y1, Y1
-	VAESENCLAST    Y14, Y2, Y2
-	VAESENCLAST    Y14, Y3, Y3
-	VMOVDQU        (SI), Y7
-	VPXOR          Y7, Y0, Y0
+y_aes128_299:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
 	VMOVDQU        Y0, (DX)
-	VPSHUFB        Y10, Y7, Y7
-	VPXOR          Y13, Y7, Y7
-	VMOVDQU        (R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VMOVDQU        32(SI), Y7
-	VPXOR          Y7, Y1, Y1
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
 	VMOVDQU        Y1, 32(DX)
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        32(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
-	VMOVDQU        64(SI), Y7
-	VPXOR          Y7, Y2, Y2
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        64(SI), Y9
+	VPXOR          Y9, Y2, Y2
 	VMOVDQU        Y2, 64(DX)
-	VPSHUFB        Y10, Y7, Y7
-	VMOVDQU        64(R13), Y15
-	VPCLMULQDQ     $0x00, Y15, Y7, Y8
-	VPXOR          Y8, Y4, Y4
-	VPCLMULQDQ     $0x11, Y15, Y7, Y9
-	VPXOR          Y9, Y6, Y6
-	VPCLMULQDQ     $0x01, Y15, Y7, Y8
-	VPXOR          Y8, Y5, Y5
-	VPCLMULQDQ     $0x10, Y15, Y7, Y9
-	VPXOR          Y9, Y5, Y5
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
 	MOVQ           CX, BX
 	SUBQ           $0x60, BX
 	CMPQ           BX, $0x20
-	JB             y_tail_partial_234
-	VMOVDQU        96(SI), Y7
-	VPXOR          Y7, Y3, Y3
+	JB             y_tail_partial_305
+	VMOVDQU        96(SI), Y9
+	VPXOR          Y9, Y3, Y3
 	VMOVDQU        Y3, 96(DX)
-	VPSHUFB        Y10, Y7, Y7
-	JMP            y_tail_hash_233
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_304
 
-y_tail_partial_234:
+y_tail_partial_305:
 	LEAQ    96(SI), R10
-	VPXOR   Y7, Y7, Y7
-	VMOVDQU Y7, (SP)
-	XORQ    AX, AX
-	TESTB   $0x10, BL
-	JZ      y_copy_235
-	VMOVDQU (R10)(AX*1), X9
-	VMOVDQU X9, (SP)(AX*1)
-	ADDQ    $0x10, AX
+	CMPQ    BX, $0x10
+	JB      y_lp_short_306
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_308
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_309
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_310
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_312
 
-y_copy_235:
-	TESTB $0x08, BL
-	JZ    y_copy_236
-	MOVQ  (R10)(AX*1), R8
-	MOVQ  R8, (SP)(AX*1)
-	ADDQ  $0x08, AX
+y_ld_gt8_308:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_312
 
-y_copy_236:
-	TESTB $0x04, BL
-	JZ    y_copy_237
-	MOVL  (R10)(AX*1), R8
-	MOVL  R8, (SP)(AX*1)
-	ADDQ  $0x04, AX
+y_ld_ge4_309:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_312
 
-y_copy_237:
-	TESTB $0x02, BL
-	JZ    y_copy_238
-	MOVW  (R10)(AX*1), R8
-	MOVW  R8, (SP)(AX*1)
-	ADDQ  $0x02, AX
+y_ld_lt4_310:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_311_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
 
-y_copy_238:
-	TESTB $0x01, BL
-	JZ    y_copy_239
-	MOVB  (R10)(AX*1), R8
-	MOVB  R8, (SP)(AX*1)
+y_ld_zero_311_one:
+	VMOVQ AX, X13
 
-y_copy_239:
-	VMOVDQU (SP), Y7
-	VPXOR   Y7, Y3, Y3
+y_ld_done_312:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_307
+
+y_lp_short_306:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_313
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_314
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_315
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_317
+
+y_ld_gt8_313:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_317
+
+y_ld_ge4_314:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_317
+
+y_ld_lt4_315:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_316_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_316_one:
+	VMOVQ AX, X9
+
+y_ld_done_317:
+y_lp_done_307:
+	VPXOR   Y9, Y3, Y3
 	VMOVDQU Y3, (SP)
 	LEAQ    96(DX), R10
 	XORQ    AX, AX
 	TESTB   $0x10, BL
-	JZ      y_copy_240
-	VMOVDQU (SP)(AX*1), X9
-	VMOVDQU X9, (R10)(AX*1)
+	JZ      y_copy_318
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
 	ADDQ    $0x10, AX
 
-y_copy_240:
+y_copy_318:
 	TESTB $0x08, BL
-	JZ    y_copy_241
+	JZ    y_copy_319
 	MOVQ  (SP)(AX*1), R8
 	MOVQ  R8, (R10)(AX*1)
 	ADDQ  $0x08, AX
 
-y_copy_241:
+y_copy_319:
 	TESTB $0x04, BL
-	JZ    y_copy_242
+	JZ    y_copy_320
 	MOVL  (SP)(AX*1), R8
 	MOVL  R8, (R10)(AX*1)
 	ADDQ  $0x04, AX
 
-y_copy_242:
+y_copy_320:
 	TESTB $0x02, BL
-	JZ    y_copy_243
+	JZ    y_copy_321
 	MOVW  (SP)(AX*1), R8
 	MOVW  R8, (R10)(AX*1)
 	ADDQ  $0x02, AX
 
-y_copy_243:
+y_copy_321:
 	TESTB $0x01, BL
-	JZ    y_copy_244
+	JZ    y_copy_322
 	MOVB  (SP)(AX*1), R8
 	MOVB  R8, (R10)(AX*1)
 
-y_copy_244:
-	VPSHUFB Y10, Y7, Y7
+y_copy_322:
+	VPSHUFB Y15, Y9, Y9
 
-y_tail_hash_233:
-	VMOVDQU      96(R13), Y15
-	VPCLMULQDQ   $0x00, Y15, Y7, Y8
-	VPXOR        Y8, Y4, Y4
-	VPCLMULQDQ   $0x11, Y15, Y7, Y9
-	VPXOR        Y9, Y6, Y6
-	VPCLMULQDQ   $0x01, Y15, Y7, Y8
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x10, Y15, Y7, Y9
-	VPXOR        Y9, Y5, Y5
-	VPCLMULQDQ   $0x01, Y4, Y11, Y8
-	VPSHUFD      $0x4e, Y4, Y4
-	VPXOR        Y4, Y5, Y5
-	VPXOR        Y8, Y5, Y5
-	VPCLMULQDQ   $0x01, Y5, Y11, Y8
-	VPSHUFD      $0x4e, Y5, Y5
-	VPXOR        Y5, Y6, Y6
-	VPXOR        Y8, Y6, Y6
-	VEXTRACTI128 $0x01, Y6, X8
-	VPXOR        X8, X6, X13
+y_tail_hash_304:
+	VPCLMULQDQ $0x00, 96(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 96(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
 
-y_crypt_done_176:
+y_tail_reduce_226:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_crypt_done_222:
 	MOVQ       src_len+64(FP), AX
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
 	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
-	VPXOR      X0, X13, X13
+	VPXOR      X0, X12, X12
 	VMOVDQU    240(R9), X1
-	VPCLMULQDQ $0x00, X1, X13, X2
-	VPCLMULQDQ $0x01, X1, X13, X3
-	VPCLMULQDQ $0x10, X1, X13, X4
+	VMOVDQU    gcm_gfpoly<>+0(SB), X5
+	VPCLMULQDQ $0x00, X1, X12, X2
+	VPCLMULQDQ $0x01, X1, X12, X3
+	VPCLMULQDQ $0x10, X1, X12, X4
 	VPXOR      X4, X3, X3
-	VPCLMULQDQ $0x01, X2, X11, X4
+	VPCLMULQDQ $0x01, X2, X5, X4
 	VPSHUFD    $0x4e, X2, X2
 	VPXOR      X4, X3, X3
 	VPXOR      X2, X3, X3
-	VPCLMULQDQ $0x11, X1, X13, X13
-	VPCLMULQDQ $0x01, X3, X11, X2
+	VPCLMULQDQ $0x11, X1, X12, X12
+	VPCLMULQDQ $0x01, X3, X5, X2
 	VPSHUFD    $0x4e, X3, X3
-	VPXOR      X2, X13, X13
-	VPXOR      X3, X13, X13
-	VPSHUFB    X10, X13, X13
-	VPXOR      (R11), X13, X13
-	VMOVDQU    X13, (R11)
+	VPXOR      X2, X12, X12
+	VPXOR      X3, X12, X12
+	VPSHUFB    X15, X12, X12
+	VPXOR      (R11), X12, X12
+	VMOVDQU    X12, (R11)
 	VZEROUPPER
 	RET
