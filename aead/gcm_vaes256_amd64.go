@@ -8,7 +8,9 @@ import "github.com/atrest-dev/atrest/internal/cpu"
 // registers only, for CPUs with VAES but no AVX-512 (AMD Zen 3, Intel Alder
 // Lake and later, Sierra Forest) and those where 256-bit vectors are faster.
 // It shares gcmAsm (round keys, gcmInitVAES's key powers) with VAES-512.
-var useVAES256 = cpu.X86.HasVAES && cpu.X86.HasVPCLMULQDQ && cpu.X86.HasAVX2
+// BMI2 (SHLX/SHRX) aligns the bytes of a partial block; every CPU with VAES
+// has it.
+var useVAES256 = cpu.X86.HasVAES && cpu.X86.HasVPCLMULQDQ && cpu.X86.HasAVX2 && cpu.X86.HasBMI2
 
 // vaes256Available is useVAES256 as detected, before any impl.Select.
 var vaes256Available = useVAES256
