@@ -2337,7 +2337,7 @@ crypt_done_52:
 
 // func gcmSealVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
 // Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
-TEXT ·gcmSealVAES256(SB), NOSPLIT, $32-112
+TEXT ·gcmSealVAES256(SB), NOSPLIT, $160-112
 	MOVQ           rk+0(FP), DI
 	MOVQ           nr+8(FP), R8
 	MOVQ           htab+16(FP), R9
@@ -2641,6 +2641,38 @@ y_gh_done_80:
 	MOVQ           src_len+64(FP), CX
 	CMPQ           CX, $0x00000100
 	JB             y_tail_94
+	VMOVDQU        (R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        32(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 32(SP)
+	VMOVDQU        64(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        96(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 64(SP)
+	VMOVDQU        128(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        160(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 96(SP)
+	VMOVDQU        192(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        224(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 128(SP)
 	VPSHUFB        Y15, Y14, Y0
 	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
 	VPSHUFB        Y15, Y14, Y1
@@ -2904,9 +2936,11 @@ y_aes128_99:
 	VPXOR          Y12, Y9, Y9
 	VPCLMULQDQ     $0x00, (R9), Y9, Y10
 	VPCLMULQDQ     $0x11, (R9), Y9, Y12
-	VPCLMULQDQ     $0x01, (R9), Y9, Y11
-	VPCLMULQDQ     $0x10, (R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 32(SP), Y13, Y11
+	VMOVDQU        -224(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
 	VBROADCASTI128 -128(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -2916,16 +2950,20 @@ y_aes128_99:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        -224(DX), Y9
-	VPSHUFB        Y15, Y9, Y9
 	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 32(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 32(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 32(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -192(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
 	VBROADCASTI128 -112(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -2935,36 +2973,21 @@ y_aes128_99:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        -192(DX), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 64(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 64(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 64(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -96(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
 	VMOVDQU        -160(DX), Y9
 	VPSHUFB        Y15, Y9, Y9
 	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 96(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 64(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 96(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -80(R12), Y8
+	VBROADCASTI128 -96(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
 	VAESENC        Y8, Y2, Y2
@@ -2979,10 +3002,35 @@ y_aes128_99:
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 128(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 96(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 128(R9), Y9, Y13
+	VMOVDQU        -96(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 96(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -64(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
 	VBROADCASTI128 -64(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -2992,15 +3040,19 @@ y_aes128_99:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        -96(DX), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 160(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 128(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 160(R9), Y9, Y13
+	VMOVDQU        -32(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 128(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
 	VBROADCASTI128 -48(R12), Y8
 	VAESENC        Y8, Y0, Y0
@@ -3011,44 +3063,8 @@ y_aes128_99:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        -64(DX), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 192(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 192(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -32(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
-	VMOVDQU        -32(DX), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 224(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 224(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -16(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y12, Y11, Y11
 	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
 	VPSHUFD        $0x4e, Y10, Y10
 	VPXOR          Y10, Y11, Y11
@@ -3059,6 +3075,24 @@ y_aes128_99:
 	VPXOR          Y13, Y12, Y12
 	VEXTRACTI128   $0x01, Y12, X13
 	VPXOR          X13, X12, X12
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
 	VBROADCASTI128 (R12), Y8
 	VPXOR          (SI), Y8, Y13
 	VAESENCLAST    Y13, Y0, Y0
@@ -3095,18 +3129,18 @@ y_flush_96:
 	VPXOR        Y12, Y9, Y9
 	VPCLMULQDQ   $0x00, (R9), Y9, Y10
 	VPCLMULQDQ   $0x11, (R9), Y9, Y12
-	VPCLMULQDQ   $0x01, (R9), Y9, Y11
-	VPCLMULQDQ   $0x10, (R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 32(SP), Y13, Y11
 	VMOVDQU      -224(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
 	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 32(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -192(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3114,9 +3148,9 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 64(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -160(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3124,9 +3158,9 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 64(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -128(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3134,9 +3168,9 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 96(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -96(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3144,9 +3178,9 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 96(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -64(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3154,9 +3188,9 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 128(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
 	VMOVDQU      -32(DX), Y9
 	VPSHUFB      Y15, Y9, Y9
@@ -3164,10 +3198,12 @@ y_flush_96:
 	VPXOR        Y13, Y10, Y10
 	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
 	VPXOR        Y13, Y12, Y12
-	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 128(SP), Y13, Y13
 	VPXOR        Y13, Y11, Y11
-	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
-	VPXOR        Y13, Y11, Y11
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y12, Y11, Y11
 	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
 	VPSHUFD      $0x4e, Y10, Y10
 	VPXOR        Y10, Y11, Y11
@@ -4363,7 +4399,7 @@ y_crypt_done_95:
 
 // func gcmOpenVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
 // Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
-TEXT ·gcmOpenVAES256(SB), NOSPLIT, $32-112
+TEXT ·gcmOpenVAES256(SB), NOSPLIT, $160-112
 	MOVQ           rk+0(FP), DI
 	MOVQ           nr+8(FP), R8
 	MOVQ           htab+16(FP), R9
@@ -4662,13 +4698,45 @@ y_gh_reduce_206:
 	VPXOR        X13, X12, X12
 
 y_gh_done_207:
-	MOVQ src_base+56(FP), SI
-	MOVQ dst_base+32(FP), DX
-	MOVQ src_len+64(FP), CX
+	MOVQ        src_base+56(FP), SI
+	MOVQ        dst_base+32(FP), DX
+	MOVQ        src_len+64(FP), CX
+	CMPQ        CX, $0x00000100
+	JB          y_tail_221
+	VMOVDQU     (R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     32(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 32(SP)
+	VMOVDQU     64(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     96(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 64(SP)
+	VMOVDQU     128(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     160(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 96(SP)
+	VMOVDQU     192(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     224(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 128(SP)
 
 y_loop_220:
-	CMPQ           CX, $0x00000100
-	JB             y_tail_221
 	VPSHUFB        Y15, Y14, Y0
 	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
 	VPSHUFB        Y15, Y14, Y1
@@ -4751,9 +4819,11 @@ y_aes128_223:
 	VPXOR          Y12, Y9, Y9
 	VPCLMULQDQ     $0x00, (R9), Y9, Y10
 	VPCLMULQDQ     $0x11, (R9), Y9, Y12
-	VPCLMULQDQ     $0x01, (R9), Y9, Y11
-	VPCLMULQDQ     $0x10, (R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 32(SP), Y13, Y11
+	VMOVDQU        32(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
 	VBROADCASTI128 -128(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -4763,16 +4833,20 @@ y_aes128_223:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        32(SI), Y9
-	VPSHUFB        Y15, Y9, Y9
 	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 32(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 32(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 32(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
+	VMOVDQU        64(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
 	VBROADCASTI128 -112(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -4782,36 +4856,21 @@ y_aes128_223:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        64(SI), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 64(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 64(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 64(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -96(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
 	VMOVDQU        96(SI), Y9
 	VPSHUFB        Y15, Y9, Y9
 	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 96(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 64(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 96(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -80(R12), Y8
+	VBROADCASTI128 -96(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
 	VAESENC        Y8, Y2, Y2
@@ -4826,10 +4885,35 @@ y_aes128_223:
 	VPXOR          Y13, Y10, Y10
 	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
 	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 128(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 96(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 128(R9), Y9, Y13
+	VMOVDQU        160(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 96(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
+	VMOVDQU        192(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
 	VBROADCASTI128 -64(R12), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -4839,15 +4923,19 @@ y_aes128_223:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        160(SI), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 160(R9), Y9, Y13
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 128(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 160(R9), Y9, Y13
+	VMOVDQU        224(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 128(SP), Y13, Y13
 	VPXOR          Y13, Y11, Y11
 	VBROADCASTI128 -48(R12), Y8
 	VAESENC        Y8, Y0, Y0
@@ -4858,44 +4946,8 @@ y_aes128_223:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	VMOVDQU        192(SI), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 192(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 192(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -32(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
-	VMOVDQU        224(SI), Y9
-	VPSHUFB        Y15, Y9, Y9
-	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
-	VPXOR          Y13, Y10, Y10
-	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
-	VPXOR          Y13, Y12, Y12
-	VPCLMULQDQ     $0x01, 224(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VPCLMULQDQ     $0x10, 224(R9), Y9, Y13
-	VPXOR          Y13, Y11, Y11
-	VBROADCASTI128 -16(R12), Y8
-	VAESENC        Y8, Y0, Y0
-	VAESENC        Y8, Y1, Y1
-	VAESENC        Y8, Y2, Y2
-	VAESENC        Y8, Y3, Y3
-	VAESENC        Y8, Y4, Y4
-	VAESENC        Y8, Y5, Y5
-	VAESENC        Y8, Y6, Y6
-	VAESENC        Y8, Y7, Y7
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y12, Y11, Y11
 	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
 	VPSHUFD        $0x4e, Y10, Y10
 	VPXOR          Y10, Y11, Y11
@@ -4906,6 +4958,24 @@ y_aes128_223:
 	VPXOR          Y13, Y12, Y12
 	VEXTRACTI128   $0x01, Y12, X13
 	VPXOR          X13, X12, X12
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
 	VBROADCASTI128 (R12), Y8
 	VPXOR          (SI), Y8, Y13
 	VAESENCLAST    Y13, Y0, Y0
@@ -4934,7 +5004,8 @@ y_aes128_223:
 	ADDQ           $0x00000100, SI
 	ADDQ           $0x00000100, DX
 	SUBQ           $0x00000100, CX
-	JMP            y_loop_220
+	CMPQ           CX, $0x00000100
+	JAE            y_loop_220
 
 y_tail_221:
 	TESTQ          CX, CX

@@ -96,6 +96,7 @@ type y256 struct {
 	rk, nr, rkl Register // round keys, their number, the last one
 	htab        Register
 	buf         Mem // 32-byte stack buffer for partial vectors
+	hx          Mem // 128 bytes on the stack: the key halves of keyHalves
 }
 
 // rounds encrypts the states st in place (counter blocks already in them)
@@ -235,8 +236,12 @@ func reduce256() {
 }
 
 // hashSteps returns, as steps for rounds, the hashing into the accumulator
-// of the sixteen blocks at p+disp with the powers H^16..H^1.
-func (k *y256) hashSteps(p Register, disp int) []func() {
+// of the sixteen blocks at p+disp with the powers H^16..H^1. With
+// karatsuba (the key halves at k.hx computed), a product takes three
+// carry-less multiplications instead of four: the middle one multiplies
+// the XORs of the halves, and LO and HI are taken out of it once per
+// group.
+func (k *y256) hashSteps(p Register, disp int, karatsuba bool) []func() {
 	var steps []func()
 	for j := 0; j < 8; j++ {
 		steps = append(steps, func() {
@@ -246,9 +251,61 @@ func (k *y256) hashSteps(p Register, disp int) []func() {
 				VPXOR(yHI, yC, yC)
 			}
 		})
-		steps = append(steps, mulAccSteps(j == 0, Mem{Base: k.htab, Disp: 32 * j})...)
+		pw := Mem{Base: k.htab, Disp: 32 * j}
+		if !karatsuba {
+			steps = append(steps, mulAccSteps(j == 0, pw)...)
+			continue
+		}
+		// The XORed key halves of vector j are in the low (even j) or
+		// high (odd j) quadword of each lane of the vector at hx+32(j/2).
+		hx, imm := k.hx.Offset(32*(j/2)), uint64(0x10*(j%2))
+		steps = append(steps,
+			func() {
+				if j == 0 {
+					VPCLMULQDQ(Imm(0x00), pw, yC, yLO)
+					VPCLMULQDQ(Imm(0x11), pw, yC, yHI)
+					return
+				}
+				VPCLMULQDQ(Imm(0x00), pw, yC, yT0)
+				VPXOR(yT0, yLO, yLO)
+				VPCLMULQDQ(Imm(0x11), pw, yC, yT0)
+				VPXOR(yT0, yHI, yHI)
+			},
+			func() {
+				VPSHUFD(Imm(0x4e), yC, yT0)
+				VPXOR(yC, yT0, yT0)
+				if j == 0 {
+					VPCLMULQDQ(Imm(imm), hx, yT0, yMI)
+					return
+				}
+				VPCLMULQDQ(Imm(imm), hx, yT0, yT0)
+				VPXOR(yT0, yMI, yMI)
+			},
+		)
+	}
+	if karatsuba {
+		steps = append(steps, func() {
+			VPXOR(yLO, yMI, yMI)
+			VPXOR(yHI, yMI, yMI)
+		})
 	}
 	return append(steps, reduceSteps()...)
+}
+
+// keyHalves stores at k.hx, for Karatsuba products, the XOR of the two
+// halves of each of H^16..H^1: that of vector j of htab in the low (even
+// j) or high (odd j) quadword of each lane of the vector at hx+32(j/2).
+// It clobbers yC, yT0, yLO and yMI.
+func (k *y256) keyHalves() {
+	for q := 0; q < 4; q++ {
+		for i, t := range []VecPhysical{yLO, yMI} {
+			VMOVDQU(Mem{Base: k.htab, Disp: 64*q + 32*i}, yC)
+			VPSHUFD(Imm(0x4e), yC, t)
+			VPXOR(yC, t, t)
+		}
+		VPUNPCKLQDQ(yMI, yLO, yT0)
+		VMOVDQU(yT0, k.hx.Offset(32*q))
+	}
 }
 
 // startTail moves the accumulator to yACCT and clears yLO, yMI, yHI for a
@@ -383,7 +440,7 @@ func (k *y256) ghashBuffer(p, n, hp Register) {
 	Label(loop)
 	CMPQ(n, U32(256))
 	JB(LabelRef(tail))
-	for _, f := range k.hashSteps(p, 0) {
+	for _, f := range k.hashSteps(p, 0, false) {
 		f()
 	}
 	ADDQ(U32(256), p)
@@ -501,6 +558,7 @@ func crypt256(name string, open bool) {
 	)
 	k := &y256{rk: RDI, nr: R8, rkl: R12, htab: R9}
 	k.buf = AllocLocal(32)
+	k.hx = AllocLocal(128)
 	Load(Param("rk"), k.rk)
 	Load(Param("nr"), k.nr)
 	Load(Param("htab"), k.htab)
@@ -543,19 +601,19 @@ func crypt256(name string, open bool) {
 		ADDQ(U32(uint32(bytes)), dst)
 		SUBQ(U32(uint32(bytes)), n)
 	}
+	CMPQ(n, U32(256))
+	JB(LabelRef(tail))
+	k.keyHalves()
 	if open {
 		Label(loop)
-		CMPQ(n, U32(256))
-		JB(LabelRef(tail))
 		counters256(8)
-		k.rounds(yA, k.hashSteps(src, 0))
+		k.rounds(yA, k.hashSteps(src, 0, true))
 		k.lastRoundXor(yA, src, dst)
 		advance(256)
-		JMP(LabelRef(loop))
+		CMPQ(n, U32(256))
+		JAE(LabelRef(loop))
 	} else {
 		flush := label("y_flush")
-		CMPQ(n, U32(256))
-		JB(LabelRef(tail))
 		counters256(8)
 		k.rounds(yA, nil)
 		k.lastRoundXor(yA, src, dst)
@@ -564,12 +622,12 @@ func crypt256(name string, open bool) {
 		CMPQ(n, U32(256))
 		JB(LabelRef(flush))
 		counters256(8)
-		k.rounds(yA, k.hashSteps(dst, -256))
+		k.rounds(yA, k.hashSteps(dst, -256, true))
 		k.lastRoundXor(yA, src, dst)
 		advance(256)
 		JMP(LabelRef(loop))
 		Label(flush)
-		for _, f := range k.hashSteps(dst, -256) {
+		for _, f := range k.hashSteps(dst, -256, true) {
 			f()
 		}
 	}
