@@ -29,9 +29,8 @@ package main
 // H^16..H^1, and one reduction per sixteen blocks by two multiplications
 // by x^63 + x^62 + x^57. In the main loop a product is Karatsuba's, three
 // carry-less multiplications, the XORed halves of the sixteen powers being
-// computed once per call into 128 bytes of stack (a quarter less work for
-// the multiplier, which the AES rounds also load: 14% faster at 64 KiB on
-// Zen 5); elsewhere it is schoolbook, four multiplications. The
+// computed once per call into 128 bytes of stack (measured 14% faster at
+// 64 KiB on Zen 5); elsewhere it is schoolbook, four multiplications. The
 // accumulator lives in lane 0 of the register that collects the high
 // products, and enters the sum through the first block of the next group.
 //
