@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -273,4 +274,32 @@ func FuzzGCMVAES256(f *testing.F) {
 			t.Fatal("failed Open left data in dst")
 		}
 	})
+}
+
+// BenchmarkGCMSmallOpen is BenchmarkGCMSmall for Open: the short inputs
+// where the choice between the VAES kernels and crypto/cipher is made.
+func BenchmarkGCMSmallOpen(b *testing.B) {
+	key := make([]byte, 32)
+	nonce := make([]byte, aead.GCMNonceSize)
+	ad := []byte("/registry/secrets/kube-system/bootstrap-token-abcdef")
+	defer impl.Reset("gcm")
+	for _, n := range []int{0, 16, 64, 128, 192, 256} {
+		pt := make([]byte, n)
+		for _, name := range append([]string{"crypto-cipher", "auto"}, impl.List("gcm")...) {
+			if name == impl.Portable {
+				continue
+			}
+			b.Run(fmt.Sprintf("op=open/size=%dB/impl=%s", n, name), func(b *testing.B) {
+				seal, open := gcmBenchFuncs(b, name, key, nonce, ad)
+				payload := seal(nil, pt)
+				dst := make([]byte, 0, n)
+				b.SetBytes(int64(n))
+				for b.Loop() {
+					if _, err := open(dst, payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
