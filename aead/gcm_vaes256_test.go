@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
 	"testing"
 
@@ -227,6 +229,28 @@ func TestGCMVAES256Order(t *testing.T) {
 	}
 	if j := slices.Index(list, "stdlib"); j >= 0 && j < i {
 		t.Errorf("impl.List(gcm) = %v: stdlib preferred to VAES-256", list)
+	}
+}
+
+// TestGCMVAES256DefaultWithoutAVX512 runs this test binary again with
+// GODEBUG=atrestavx512=0, as on a CPU with VAES but no AVX-512 (Zen 3,
+// Alder Lake): aead.GCM must then use VAES-256 by default.
+func TestGCMVAES256DefaultWithoutAVX512(t *testing.T) {
+	if os.Getenv("ATREST_GCM_CHILD") == "1" {
+		fmt.Printf("active=%s\n", impl.Active("gcm"))
+		return
+	}
+	if !slices.Contains(impl.List("gcm"), "VAES-256") {
+		t.Skip("no VAES-256 GCM on this CPU or build")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestGCMVAES256DefaultWithoutAVX512$")
+	cmd.Env = append(os.Environ(), "ATREST_GCM_CHILD=1", "GODEBUG=atrestavx512=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("active=VAES-256\n")) {
+		t.Fatalf("without AVX-512: %s", out)
 	}
 }
 
