@@ -37,7 +37,7 @@ type gcmAsm struct {
 // newGCMAsm expands key (16, 24 or 32 bytes) for the assembly GCM, or
 // returns nil when this CPU cannot run it.
 func newGCMAsm(key []byte) *gcmAsm {
-	if !vaes512Available {
+	if !vaes512Available && !vaes256Available {
 		return nil
 	}
 	h := new(gcmAsm)
@@ -89,7 +89,7 @@ func (h *gcmAsm) seal(out, nonce, plaintext, ad []byte) []byte {
 	var j0, tag [16]byte
 	copy(j0[:], nonce)
 	j0[15] = 1
-	gcmSealVAES512(&h.rk, h.nr, &h.htab, &j0, o, plaintext, ad, &tag)
+	h.sealVAES(&j0, o, plaintext, ad, &tag)
 	copy(o[len(plaintext):], tag[:])
 	return ret
 }
@@ -107,7 +107,7 @@ func (h *gcmAsm) open(out, nonce, ciphertext, ad []byte) ([]byte, error) {
 	var j0, want [16]byte
 	copy(j0[:], nonce)
 	j0[15] = 1
-	gcmOpenVAES512(&h.rk, h.nr, &h.htab, &j0, o, ciphertext, ad, &want)
+	h.openVAES(&j0, o, ciphertext, ad, &want)
 	if subtle.ConstantTimeCompare(want[:], tag) != 1 {
 		clear(o)
 		return nil, errVAESOpen

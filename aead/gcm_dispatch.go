@@ -17,6 +17,7 @@ var useStdlib = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ
 func init() {
 	// Registration order is preference order (impl.Active).
 	impl.Register("gcm", "VAES-512", &useVAES512)
+	impl.Register("gcm", "VAES-256", &useVAES256)
 	impl.Register("gcm", "stdlib", &useStdlib)
 }
 
@@ -24,7 +25,7 @@ func init() {
 // portable one. They have crypto/cipher.AEAD's contract with a 12-byte nonce
 // and a 16-byte tag; out does not overlap the inputs.
 func (g *GCM) seal(out, nonce, plaintext, ad []byte) []byte {
-	if useVAES512 && g.hw != nil {
+	if (useVAES512 || useVAES256) && g.hw != nil {
 		return g.hw.seal(out, nonce, plaintext, ad)
 	}
 	if useStdlib {
@@ -34,7 +35,7 @@ func (g *GCM) seal(out, nonce, plaintext, ad []byte) []byte {
 }
 
 func (g *GCM) open(out, nonce, ciphertext, ad []byte) ([]byte, error) {
-	if useVAES512 && g.hw != nil {
+	if (useVAES512 || useVAES256) && g.hw != nil {
 		return g.hw.open(out, nonce, ciphertext, ad)
 	}
 	if useStdlib {

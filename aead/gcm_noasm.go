@@ -2,10 +2,10 @@
 
 package aead
 
-// Without assembly there is no VAES GCM: useVAES512 stays false (impl lists
-// it as unavailable, so Select cannot turn it on) and newGCMAsm returns nil,
-// so the dispatch never reaches gcmAsm's methods.
-var useVAES512 = false
+// Without assembly there is no VAES GCM: useVAES512 and useVAES256 stay
+// false (impl lists them as unavailable, so Select cannot turn them on) and
+// newGCMAsm returns nil, so the dispatch never reaches gcmAsm's methods.
+var useVAES512, useVAES256 = false, false
 
 type gcmAsm struct{}
 
