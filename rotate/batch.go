@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/store"
 )
 
 // batchSealer is implemented by write ciphers that seal many values in one
@@ -32,11 +32,11 @@ type batcher struct {
 type pending struct {
 	sealer batchSealer
 	prefix string
-	kvs    []scan.KV
+	kvs    []store.KV
 	pts    [][]byte
 }
 
-func (b *batcher) add(ctx context.Context, kv scan.KV) error {
+func (b *batcher) add(ctx context.Context, kv store.KV) error {
 	r := b.r
 	ch := r.chain(string(kv.Key))
 	w := ch.Entries()[0]

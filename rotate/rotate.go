@@ -19,7 +19,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/store"
 )
 
 // Options configures a rotation.
@@ -58,14 +58,14 @@ var ErrBusy = errors.New("rotate: key kept changing during the rewrite")
 // the write key of their resource's chain in cfg. Unreadable values are
 // left untouched and counted.
 func Rotate(ctx context.Context, cli *clientv3.Client, cfg *envelope.Config, o Options) (Summary, error) {
-	o.EtcdPrefix, o.Prefix = scan.Prefixes(o.EtcdPrefix, o.Prefix)
+	o.EtcdPrefix, o.Prefix = store.Prefixes(o.EtcdPrefix, o.Prefix)
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
 	r := &rotator{cli: cli, cfg: cfg, o: o, chains: map[string]*envelope.Chain{}}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan scan.KV, 2*o.Workers)
+	work := make(chan store.KV, 2*o.Workers)
 	var wg sync.WaitGroup
 	for range o.Workers {
 		wg.Go(func() {
@@ -80,14 +80,14 @@ func Rotate(ctx context.Context, cli *clientv3.Client, cfg *envelope.Config, o O
 			}
 		})
 	}
-	src := &scan.Etcd{Client: cli, Unpinned: true}
-	err := src.Each(ctx, o.Prefix, func(kv scan.KV) error {
+	src := &store.Etcd{Client: cli, Unpinned: true}
+	err := src.Each(ctx, o.Prefix, func(kv store.KV) error {
 		n := atomic.AddInt64(&r.sum.Values, 1)
 		if o.Progress != nil && n%10000 == 0 {
 			o.Progress(r.summary())
 		}
 		select {
-		case work <- scan.KV{Key: kv.Key, Value: kv.Value, ModRevision: kv.ModRevision}:
+		case work <- store.KV{Key: kv.Key, Value: kv.Value, ModRevision: kv.ModRevision}:
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
@@ -126,7 +126,7 @@ func (r *rotator) summary() Summary {
 }
 
 func (r *rotator) chain(key string) *envelope.Chain {
-	res := scan.ResourceOf(key, r.o.EtcdPrefix)
+	res := store.ResourceOf(key, r.o.EtcdPrefix)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ch, ok := r.chains[res]; ok {
@@ -143,12 +143,12 @@ func (r *rotator) chain(key string) *envelope.Chain {
 var identityChain, _ = envelope.NewChain(envelope.Entry{Provider: envelope.Identity, Cipher: envelope.IdentityCipher})
 
 // one rewrites one key if stale, re-reading it after a conflict.
-func (r *rotator) one(ctx context.Context, kv scan.KV) error {
+func (r *rotator) one(ctx context.Context, kv store.KV) error {
 	return r.retry(ctx, kv, 0)
 }
 
 // retry is one from the given attempt on.
-func (r *rotator) retry(ctx context.Context, kv scan.KV, first int) error {
+func (r *rotator) retry(ctx context.Context, kv store.KV, first int) error {
 	key := string(kv.Key)
 	ch := r.chain(key)
 	value, rev := kv.Value, kv.ModRevision
@@ -192,7 +192,7 @@ func (r *rotator) retry(ctx context.Context, kv scan.KV, first int) error {
 // swap puts nv at key if its mod revision is still rev, and reports whether
 // it did. On a conflict it returns the key's current value, or nil (and
 // counts it gone) if deleted.
-func (r *rotator) swap(ctx context.Context, key string, rev int64, nv []byte) (*scan.KV, bool, error) {
+func (r *rotator) swap(ctx context.Context, key string, rev int64, nv []byte) (*store.KV, bool, error) {
 	resp, err := r.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
 		Then(clientv3.OpPut(key, string(nv))).
@@ -211,5 +211,5 @@ func (r *rotator) swap(ctx context.Context, key string, rev int64, nv []byte) (*
 		atomic.AddInt64(&r.sum.Gone, 1)
 		return nil, false, nil
 	}
-	return &scan.KV{Key: kvs[0].Key, Value: kvs[0].Value, ModRevision: kvs[0].ModRevision}, false, nil
+	return &store.KV{Key: kvs[0].Key, Value: kvs[0].Value, ModRevision: kvs[0].ModRevision}, false, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/atrest-dev/atrest/aead/nonce"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/store"
 )
 
 // Options configures a scan.
@@ -112,8 +113,8 @@ type Reuse struct {
 
 // Scan reads every value under the prefix from src and audits it against
 // cfg. It keeps one 12-byte nonce per readable aesgcm value in memory.
-func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Report, error) {
-	o.EtcdPrefix, o.Prefix = Prefixes(o.EtcdPrefix, o.Prefix)
+func Scan(ctx context.Context, src store.Source, cfg *envelope.Config, o Options) (*Report, error) {
+	o.EtcdPrefix, o.Prefix = store.Prefixes(o.EtcdPrefix, o.Prefix)
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 10000
 	}
@@ -129,9 +130,9 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 	}
 	nonces := map[string]map[[12]byte]*seen{}
 	var buf []byte
-	err := src.Each(ctx, o.Prefix, func(kv KV) error {
+	err := src.Each(ctx, o.Prefix, func(kv store.KV) error {
 		etcdKey := string(kv.Key)
-		name := ResourceOf(etcdKey, o.EtcdPrefix)
+		name := store.ResourceOf(etcdKey, o.EtcdPrefix)
 		r := resources[name]
 		if r == nil {
 			ch, err := cfg.For(name)
@@ -210,9 +211,9 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 		o.Progress(rep.Values)
 	}
 	switch s := src.(type) {
-	case *Etcd:
+	case *store.Etcd:
 		rep.Revision = s.Revision()
-	case *Snapshot:
+	case *store.Snapshot:
 		rep.Revision = s.Revision()
 	}
 	rep.Resources = make([]*Resource, 0, len(resources))

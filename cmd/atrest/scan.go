@@ -14,6 +14,7 @@ import (
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/store"
 )
 
 func init() {
@@ -108,16 +109,16 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	var src scan.Source
+	var src store.Source
 	if *snapshot != "" {
-		src = &scan.Snapshot{Path: *snapshot}
+		src = &store.Snapshot{Path: *snapshot}
 	} else {
 		cli, err := sf.client()
 		if err != nil {
 			return err
 		}
 		defer cli.Close()
-		src = &scan.Etcd{Client: cli, Name: sf.endpoints}
+		src = &store.Etcd{Client: cli, Name: sf.endpoints}
 	}
 	start := time.Now()
 	opts := scan.Options{Prefix: sf.prefix, EtcdPrefix: sf.etcdPrefix}

@@ -1,4 +1,4 @@
-package scan
+package store
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ type Source interface {
 }
 
 // ErrSnapshot is returned for a snapshot file that is not an etcd backend.
-var ErrSnapshot = errors.New("scan: not an etcd snapshot")
+var ErrSnapshot = errors.New("store: not an etcd snapshot")
 
 // Etcd reads a live etcd with ranged gets only: it never writes. Pages are
 // read at the revision of the first page, so the scan sees one consistent
@@ -74,7 +74,7 @@ func (e *Etcd) Each(ctx context.Context, prefix string, fn func(KV) error) error
 		}
 		r, err := e.Client.Get(ctx, start, opts...)
 		if err != nil {
-			return fmt.Errorf("scan: reading etcd: %w", err)
+			return fmt.Errorf("store: reading etcd: %w", err)
 		}
 		if e.rev == 0 || e.Unpinned {
 			e.rev = r.Header.Revision
@@ -115,7 +115,7 @@ const revKeyLen = 17
 func (s *Snapshot) Each(ctx context.Context, prefix string, fn func(KV) error) error {
 	db, err := bbolt.Open(s.Path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
-		return fmt.Errorf("scan: opening snapshot: %w", err)
+		return fmt.Errorf("store: opening snapshot: %w", err)
 	}
 	defer db.Close()
 	latest := map[string]KV{}
