@@ -137,7 +137,8 @@ func TestRotate(t *testing.T) {
 	unreadable := 0
 	for _, kv := range r.Kvs {
 		key := string(kv.Key)
-		pt, stale, err := kube.Decrypt(ctx, store.ResourceOf(key, "/registry"), key, kv.Value)
+		res, _ := store.ResourceOf(key, "/registry")
+		pt, stale, err := kube.Decrypt(ctx, res.Name, key, kv.Value)
 		if err != nil {
 			unreadable++
 			if before[key] != kv.ModRevision {

@@ -67,7 +67,7 @@ func TestScan(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected resource %q", r.Resource)
 		}
-		got := want{r.Values, r.Plaintext, r.Stale, r.Unreadable, r.ByKey}
+		got := want{r.Values, r.Plaintext, r.Stale, r.Unreadable, unambiguous(t, r.ByKey)}
 		if got.values != w.values || got.plaintext != w.plaintext || got.stale != w.stale || got.unreadable != w.unreadable || !equalMaps(got.byKey, w.byKey) {
 			t.Errorf("%s: got %+v, want %+v", r.Resource, got, w)
 		}
@@ -102,8 +102,8 @@ func TestScan(t *testing.T) {
 	}
 	var kstale, kerr int
 	for _, kv := range resp.Kvs {
-		res := store.ResourceOf(string(kv.Key), "/registry")
-		pt, stale, err := kube.Decrypt(ctx, res, string(kv.Key), kv.Value)
+		res, _ := store.ResourceOf(string(kv.Key), "/registry")
+		pt, stale, err := kube.Decrypt(ctx, res.Name, string(kv.Key), kv.Value)
 		switch {
 		case err != nil:
 			kerr++
@@ -133,7 +133,10 @@ func TestScan(t *testing.T) {
 	if srep.Revision != rep.Revision {
 		t.Errorf("snapshot revision %d, live %d", srep.Revision, rep.Revision)
 	}
-	srep.Source, rep.Source = "", ""
+	if srep.Verified != store.VerifiedSHA256 || rep.Verified != "" {
+		t.Errorf("verified: snapshot %q, live %q", srep.Verified, rep.Verified)
+	}
+	srep.Source, rep.Source, srep.Verified = "", "", ""
 	a, _ := json.Marshal(rep)
 	b, _ := json.Marshal(srep)
 	if !bytes.Equal(a, b) {
@@ -159,6 +162,21 @@ func TestSnapshotNotEtcd(t *testing.T) {
 	if _, err := scan.Scan(context.Background(), &store.Snapshot{Path: path}, cfg, scan.Options{}); err == nil {
 		t.Fatal("scanning a non-bbolt file succeeded")
 	}
+}
+
+// unambiguous merges the labels of unconfigured keys whose name is
+// ambiguous without the configuration ("aesgcm/k9?", about 1% of random
+// payloads) into their plain form.
+func unambiguous(t *testing.T, byKey map[string]int) map[string]int {
+	out := map[string]int{}
+	for l, n := range byKey {
+		if p, ok := strings.CutSuffix(l, "?"); ok {
+			t.Logf("label %s: %d values with an ambiguous key name", l, n)
+			l = p
+		}
+		out[l] += n
+	}
+	return out
 }
 
 func equalInts(a, b []int) bool {
