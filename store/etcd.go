@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -153,16 +155,51 @@ func probe(ctx context.Context, cli *clientv3.Client, ep string, tlsCfg *tls.Con
 		if cfg.ServerName == "" {
 			cfg.ServerName = u.Hostname()
 		}
+		cfg.NextProtos = []string{"h2"} // as gRPC asks
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("TLS handshake: the server closed the connection (is the port plain http://?): %w", err)
+			}
 			return fmt.Errorf("TLS handshake: %w", err)
 		}
+		conn = tc
+	}
+	if err := h2Check(ctx, conn, tlsCfg != nil); err != nil {
+		return err
 	}
 	if _, err := cli.Status(ctx, ep); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("no status answer: %w (last error: %v)", ctx.Err(), err)
 		}
 		return fmt.Errorf("status: %w", err)
+	}
+	return nil
+}
+
+// h2Check sends the HTTP/2 client preface and an empty SETTINGS frame and
+// expects a frame back, as etcd's gRPC port answers. A server that refuses
+// the client certificate (TLS 1.3 says so only after the handshake) answers
+// with an alert; a TLS port spoken to in plaintext with something else.
+func h2Check(ctx context.Context, conn net.Conn, secure bool) error {
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+	if _, err := io.WriteString(conn, preface); err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	var hdr [9]byte
+	_, err := io.ReadFull(conn, hdr[:])
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("connected, but no answer: %w", err)
+	case err != nil && secure:
+		return fmt.Errorf("the server did not accept the connection (a client certificate it trusts? --cert, --key): %w", err)
+	case err != nil:
+		return fmt.Errorf("no HTTP/2 answer (does the port expect TLS, https://?): %w", err)
+	case hdr[3] != 0x4: // SETTINGS
+		return fmt.Errorf("the answer is not etcd's gRPC (HTTP/2) (does the port expect TLS, https://?)")
 	}
 	return nil
 }
