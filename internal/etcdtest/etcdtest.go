@@ -20,6 +20,7 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/snapshot"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -256,4 +257,17 @@ func WaitContext(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	tb.Cleanup(cancel)
 	return ctx
+}
+
+// SaveSnapshot writes a snapshot of member i to path the way etcdctl
+// snapshot save does (clientv3's snapshot.SaveWithVersion): the bbolt
+// database as the Maintenance.Snapshot stream sends it, ending with its
+// SHA-256.
+func (c *Cluster) SaveSnapshot(ctx context.Context, i int, path string) error {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return err
+	}
+	_, err = snapshot.SaveWithVersion(ctx, zap.NewNop(), clientv3.Config{Endpoints: c.Endpoints[i : i+1], TLS: tlsCfg, DialTimeout: 10 * time.Second}, path)
+	return err
 }
