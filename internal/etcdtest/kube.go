@@ -91,4 +91,5 @@ func SilenceKlog() {
 	})
 }
 
-func decodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
+// DecodeKey decodes a base64 key of a Keyring.
+func DecodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
