@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -129,6 +133,9 @@ func (e *etcdFlags) config(sio stdio) (store.Config, error) {
 	if len(https) > 0 {
 		var tlsCfg *tls.Config
 		if e.tlsGiven() {
+			if err := checkPEM(e.cacert); err != nil {
+				return store.Config{}, fmt.Errorf("TLS configuration for %s: --cacert %s: %w", e.endpoints, e.cacert, err)
+			}
 			info := transport.TLSInfo{CertFile: e.cert, KeyFile: e.key, TrustedCAFile: e.cacert}
 			var err error
 			if tlsCfg, err = info.ClientConfig(); err != nil {
@@ -140,6 +147,27 @@ func (e *etcdFlags) config(sio stdio) (store.Config, error) {
 		cfg.TLS = tlsCfg
 	}
 	return cfg, nil
+}
+
+// checkPEM refuses a CA bundle without a PEM certificate, which the TLS
+// loader would take as an empty bundle ("" is no bundle: the system's CAs).
+func checkPEM(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return err
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(b) {
+		return errors.New("no PEM certificate in the file")
+	}
+	return nil
 }
 
 func (e *etcdFlags) client(ctx context.Context, sio stdio) (*clientv3.Client, error) {
