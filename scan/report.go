@@ -25,7 +25,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // findings.
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s, revision %d, prefix %s: %d values, %s\n", quote(r.Source), r.Revision, quote(r.Prefix), r.Values, size(r.Totals.Bytes))
+	fmt.Fprintf(ew, "%s, revision %d, prefix %s: %d values, %s\n", quoteLine(r.Source), r.Revision, quote(r.Prefix), r.Values, size(r.Totals.Bytes))
 	if r.Verified != "" {
 		fmt.Fprintf(ew, "snapshot verified: %s\n", r.Verified)
 	}
@@ -127,6 +127,14 @@ func quote(s string) string {
 		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
 			return strconv.Quote(s)
 		}
+	}
+	return s
+}
+
+// quoteLine is quote for text alone on its line: spaces stay as they are.
+func quoteLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && (!unicode.IsGraphic(r) || unicode.IsSpace(r)) }) || !utf8.ValidString(s) {
+		return strconv.Quote(s)
 	}
 	return s
 }
