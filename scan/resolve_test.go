@@ -29,7 +29,9 @@ func (m memSource) Each(_ context.Context, prefix string, fn func(store.KV) erro
 
 func (memSource) String() string { return "memory" }
 
-func kv(key string, value []byte) store.KV { return store.KV{Key: []byte(key), Value: value, ModRevision: 1} }
+func kv(key string, value []byte) store.KV {
+	return store.KV{Key: []byte(key), Value: value, ModRevision: 1}
+}
 
 func resourceByName(rep *scan.Report, name string) *scan.Resource {
 	for _, r := range rep.Resources {
