@@ -14,6 +14,11 @@ var ErrBatchLen = errors.New("cbc: SealBatch needs one dst per plaintext")
 // maxLanes is the widest multi-lane kernel (VAES-512: 32 lanes).
 const maxLanes = 32
 
+// BatchSize returns how many values one SealBatch call seals best together:
+// the widest lane count. Callers that collect values to seal gain nothing
+// from larger batches.
+func (c *Cipher) BatchSize() int { return maxLanes }
+
 // SealBatch seals many values at once, for re-encryption during key rotation
 // and storage migration. For each i it appends IV || AES-CBC(plaintexts[i] ||
 // padding) to dsts[i] (or to nil when dsts is nil) and returns the results in

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -43,12 +44,24 @@ func (gr groupResource) String() string {
 
 var anyGroupAnyResource = groupResource{"*", "*"}
 
-// LoadConfig reads and parses the EncryptionConfiguration file at path.
-// Errors name the file.
+// MaxConfigBytes bounds the configuration file LoadConfig reads;
+// kube-apiserver's files are a few KiB.
+const MaxConfigBytes = 1 << 20
+
+// LoadConfig reads and parses the EncryptionConfiguration file at path,
+// refusing a file longer than MaxConfigBytes. Errors name the file.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading encryption configuration: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading encryption configuration: %w", err)
+	}
+	if len(data) > MaxConfigBytes {
+		return nil, &ConfigError{File: path, Fields: []FieldError{{"", fmt.Sprintf("the file is longer than %d bytes", MaxConfigBytes)}}}
 	}
 	cfg, err := ParseConfig(data)
 	if ce, ok := errors.AsType[*ConfigError](err); ok {
@@ -191,7 +204,7 @@ func providerEntries(pc providerConfig, field string) ([]Entry, error) {
 // For returns the chain for a resource, given as "resource" for the core
 // group or "resource.group" (e.g. "secrets", "deployments.apps"). Like
 // kube-apiserver it looks for the exact resource, then "*.group", then "*.*",
-// and otherwise returns an identity chain (the value is stored in the clear).
+// and otherwise returns IdentityChain() (the value is stored in the clear).
 // A resource with '*', '/' or white space is refused. A configuration may
 // still hold a rule with such a name, as kube-apiserver's loader accepts
 // it; no resource reaches that rule.
@@ -205,10 +218,8 @@ func (c *Config) For(resource string) (*Chain, error) {
 			return ch, nil
 		}
 	}
-	return identityChain, nil
+	return IdentityChain(), nil
 }
-
-var identityChain, _ = NewChain(Entry{Provider: Identity, Cipher: IdentityCipher})
 
 // Resources returns the resource rules of the configuration as written
 // ("secrets", "*.apps", "*.*", …), in the order they first appear.

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/klog/v2"
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
@@ -26,16 +25,6 @@ import (
 // TestMain lets a test run this binary as the atrest command
 // (ATREST_TEST_MAIN=1): the test binary's main is atrest's main with the
 // same code, so TestKMSPluginProcess runs the real command as a process.
-func TestMain(m *testing.M) {
-	if os.Getenv("ATREST_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	klog.SetOutput(&bytes.Buffer{}) // the peer's probe lines
-	klog.LogToStderr(false)
-	os.Exit(m.Run())
-}
-
 // shortDir is a directory with a short path: unix socket paths must fit in
 // 108 bytes.
 func shortDir(t *testing.T) string {

@@ -175,7 +175,7 @@ func FillMixed(ctx context.Context, cli *clientv3.Client, dir string) (*Mixed, e
 	delete(m.Values, "/registry/secrets/default/deleted")
 
 	// Two values under aesgcm/k2 with the same nonce.
-	key, err := decodeKey(kr["aesgcm/k2"])
+	key, err := DecodeKey(kr["aesgcm/k2"])
 	if err != nil {
 		return nil, err
 	}

@@ -68,4 +68,5 @@ func Object(n int) []byte {
 // SilenceKlog discards the peer's klog output (kubepeer.SilenceKlog).
 func SilenceKlog() { kubepeer.SilenceKlog() }
 
-func decodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
+// DecodeKey decodes a base64 key of a Keyring.
+func DecodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
