@@ -43,9 +43,13 @@ unit-purego: ## the same tests on the generic paths only
 	$(GO) test -count=1 -tags purego ./...
 
 # Every generated assembly file must be reproduced byte for byte by its avo
-# generator (each _asm directory has its own go.mod pinning avo v0.6.0).
-generate-check: ## regenerate the assembly and fail if it differs from what is committed
+# generator (each _asm directory has its own go.mod pinning avo v0.6.0), and
+# internal/asmcheck must find no legacy-SSE instruction in a function using
+# ymm/zmm registers, no return from one without VZEROUPPER, and no AVX-512
+# instruction in a kernel meant for AVX2-only CPUs.
+generate-check: ## regenerate the assembly, fail if it differs from what is committed or mixes SSE into AVX code
 	@set -e; for d in $$(git ls-files '*_asm/*go.mod' | sed 's|/_asm/.*||' | sort -u); do \
 		echo "go generate ./$$d"; (cd $$d && $(GO) generate .); done
 	@git diff --exit-code -- '*.s' '*_stubs_amd64.go' || \
 		{ echo "generated assembly differs from the committed files: run go generate and commit"; exit 1; }
+	$(GO) test -count=1 ./internal/asmcheck

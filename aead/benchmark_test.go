@@ -56,16 +56,20 @@ func benchGCM(b *testing.B, sizes []cryptotest.Size) {
 					b.SetBytes(int64(size.N))
 					b.ReportAllocs()
 					if op == "seal" {
+						done := cryptotest.CPUTime(b)
 						for b.Loop() {
 							seal(dst, pt)
 						}
+						done()
 						return
 					}
+					done := cryptotest.CPUTime(b)
 					for b.Loop() {
 						if _, err := open(dst, payload); err != nil {
 							b.Fatal(err)
 						}
 					}
+					done()
 				})
 			}
 		}
@@ -121,6 +125,7 @@ func BenchmarkSecretbox(b *testing.B) {
 					b.SetBytes(int64(size.N))
 					b.ReportAllocs()
 					if name == secretboxBaseline {
+						done := cryptotest.CPUTime(b)
 						for b.Loop() {
 							if op == "seal" {
 								secretbox.Seal(dst[:0], msg, &nonce, (*[32]byte)(key))
@@ -128,6 +133,7 @@ func BenchmarkSecretbox(b *testing.B) {
 								b.Fatal("open failed")
 							}
 						}
+						done()
 						return
 					}
 					cryptotest.Use(b, "secretbox", name)
@@ -136,6 +142,7 @@ func BenchmarkSecretbox(b *testing.B) {
 						b.Fatal(err)
 					}
 					aead.SetNonces(s, fixedNonces(nonce[:]))
+					done := cryptotest.CPUTime(b)
 					for b.Loop() {
 						var err error
 						if op == "seal" {
@@ -147,6 +154,7 @@ func BenchmarkSecretbox(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
+					done()
 				})
 			}
 		}

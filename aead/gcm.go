@@ -18,7 +18,7 @@ const (
 // GCM seals and opens aesgcm payloads under one key. It is safe for
 // concurrent use.
 type GCM struct {
-	gen    *gcmGeneric // the generic path (gcm_generic.go)
+	gen    gcmGeneric  // the generic path (gcm_generic.go)
 	std    cipher.AEAD // crypto/cipher, where it runs on AES instructions (gcm_stdlib.go); else nil
 	asm    gcmAsm      // the assembly paths' key state (gcm_asm.go; empty elsewhere)
 	nonces NonceSource
@@ -29,18 +29,20 @@ type GCM struct {
 //
 //	VAES-512  amd64: VAES and VPCLMULQDQ on zmm registers, the whole AEAD in
 //	          one assembly call
+//	VAES-256  amd64: the same on ymm registers with AVX2 only (no AVX-512)
 //	stdlib    crypto/cipher's GCM over crypto/aes, wherever those run on AES
 //	          and carry-less multiply instructions (cpu.Stdlib.GCM: amd64,
 //	          arm64, s390x, ppc64x)
 //	generic   counter mode over the bitsliced internal/ctaes and the
 //	          constant-time aead/internal/ctghash, everywhere
 //
-// A new path (a VAES-256 kernel, say) takes the next number, one
-// impl.Register line and its rows in gcmTable, and one case in the dispatch.
+// A new path takes the next number, one impl.Register line and its rows in
+// gcmTable, and one case in the dispatch.
 const (
 	gcmPathGeneric impl.Path = iota
 	gcmPathStdlib
 	gcmPathVAES512
+	gcmPathVAES256
 )
 
 // The plans of the dispatch in gcm_asm.go and gcm_noasm.go, by plaintext
@@ -65,21 +67,33 @@ func NewGCM(key []byte) (*GCM, error) { return NewGCMWithNonces(key, RandomNonce
 // The key is expanded for every path this CPU can run, whichever is
 // selected now, so tests can switch paths on an existing GCM.
 func NewGCMWithNonces(key []byte, nonces NonceSource) (*GCM, error) {
-	switch len(key) {
-	case 16, 24, 32:
-	default:
-		return nil, ErrKeySize
-	}
-	gen, err := newGCMGeneric(key)
-	if err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	g := &GCM{gen: gen, nonces: nonces}
+	g := &GCM{nonces: nonces}
+	if err := g.gen.init(key); err != nil {
+		return nil, err
+	}
+	var err error
 	if g.std, err = newGCMStdlib(key); err != nil {
 		return nil, err
 	}
 	g.asm.init(key)
 	return g, nil
+}
+
+// initPath expands key for path p alone, into a GCM that seals or opens one
+// value (SealGCMWithKey): the dispatch then takes p for that value's length.
+func (g *GCM) initPath(p impl.Path, key []byte) (err error) {
+	switch p {
+	case gcmPathGeneric:
+		return g.gen.init(key)
+	case gcmPathStdlib:
+		g.std, err = newGCMStdlib(key)
+		return err
+	}
+	g.asm.init(key)
+	return nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes.

@@ -30,261 +30,298 @@ DATA gcm_ctr_inc<>+0(SB)/8, $0x0000000000000004
 DATA gcm_ctr_inc<>+8(SB)/8, $0x0000000000000000
 GLOBL gcm_ctr_inc<>(SB), RODATA|NOPTR, $16
 
+DATA gcm_ctr_inc2<>+0(SB)/8, $0x0000000000000002
+DATA gcm_ctr_inc2<>+8(SB)/8, $0x0000000000000000
+DATA gcm_ctr_inc2<>+16(SB)/8, $0x0000000000000002
+DATA gcm_ctr_inc2<>+24(SB)/8, $0x0000000000000000
+GLOBL gcm_ctr_inc2<>(SB), RODATA|NOPTR, $32
+
+DATA gcm_gfpoly2<>+0(SB)/8, $0x0000000000000001
+DATA gcm_gfpoly2<>+8(SB)/8, $0xc200000000000000
+DATA gcm_gfpoly2<>+16(SB)/8, $0x0000000000000001
+DATA gcm_gfpoly2<>+24(SB)/8, $0xc200000000000000
+GLOBL gcm_gfpoly2<>(SB), RODATA|NOPTR, $32
+
+DATA gcm_tailmask<>+0(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+8(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+16(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+24(SB)/8, $0xffffffffffffffff
+DATA gcm_tailmask<>+32(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+40(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+48(SB)/8, $0x0000000000000000
+DATA gcm_tailmask<>+56(SB)/8, $0x0000000000000000
+GLOBL gcm_tailmask<>(SB), RODATA|NOPTR, $64
+
 // func aesSubWord(w uint32) uint32
-// Requires: AES, SSE2
+// Requires: AES, AVX
 TEXT ·aesSubWord(SB), NOSPLIT, $0-12
-	MOVL       w+0(FP), AX
-	MOVQ       AX, X0
-	PSHUFD     $0x00, X0, X0
-	PXOR       X1, X1
-	AESENCLAST X1, X0
-	MOVQ       X0, AX
-	MOVL       AX, ret+8(FP)
+	MOVL        w+0(FP), AX
+	VMOVQ       AX, X0
+	VPSHUFD     $0x00, X0, X0
+	VPXOR       X1, X1, X1
+	VAESENCLAST X1, X0, X0
+	VMOVQ       X0, AX
+	MOVL        AX, ret+8(FP)
 	RET
 
 // func gcmInitVAES(rk *[240]byte, nr int, htab *[320]byte)
-// Requires: AES, AVX, AVX512F, AVX512VL, PCLMULQDQ
+// Requires: AES, AVX, PCLMULQDQ
 TEXT ·gcmInitVAES(SB), NOSPLIT, $0-24
-	MOVQ            rk+0(FP), DI
-	MOVQ            nr+8(FP), R8
-	MOVQ            htab+16(FP), R9
-	VBROADCASTI32X4 (DI), Z16
-	VBROADCASTI32X4 16(DI), Z17
-	VBROADCASTI32X4 32(DI), Z18
-	VBROADCASTI32X4 48(DI), Z19
-	VBROADCASTI32X4 64(DI), Z20
-	VBROADCASTI32X4 80(DI), Z21
-	VBROADCASTI32X4 96(DI), Z22
-	VBROADCASTI32X4 112(DI), Z23
-	VBROADCASTI32X4 128(DI), Z24
-	VBROADCASTI32X4 144(DI), Z25
-	VBROADCASTI32X4 160(DI), Z26
-	VBROADCASTI32X4 176(DI), Z27
-	VBROADCASTI32X4 192(DI), Z28
-	VBROADCASTI32X4 208(DI), Z29
-	VBROADCASTI32X4 224(DI), Z30
-	VPXORD          X0, X0, X0
-	VPXORD          X16, X0, X0
-	VAESENC         X17, X0, X0
-	VAESENC         X18, X0, X0
-	VAESENC         X19, X0, X0
-	VAESENC         X20, X0, X0
-	VAESENC         X21, X0, X0
-	VAESENC         X22, X0, X0
-	VAESENC         X23, X0, X0
-	VAESENC         X24, X0, X0
-	VAESENC         X25, X0, X0
-	CMPQ            R8, $0x0c
-	JB              aes_last10_1
-	VAESENC         X26, X0, X0
-	VAESENC         X27, X0, X0
-	JE              aes_last12_2
-	VAESENC         X28, X0, X0
-	VAESENC         X29, X0, X0
-	VAESENCLAST     X30, X0, X0
-	JMP             aes_done_3
+	MOVQ        rk+0(FP), DI
+	MOVQ        nr+8(FP), R8
+	MOVQ        htab+16(FP), R9
+	VPXOR       X0, X0, X0
+	VPXOR       (DI), X0, X0
+	VAESENC     16(DI), X0, X0
+	VAESENC     32(DI), X0, X0
+	VAESENC     48(DI), X0, X0
+	VAESENC     64(DI), X0, X0
+	VAESENC     80(DI), X0, X0
+	VAESENC     96(DI), X0, X0
+	VAESENC     112(DI), X0, X0
+	VAESENC     128(DI), X0, X0
+	VAESENC     144(DI), X0, X0
+	CMPQ        R8, $0x0c
+	JB          aesx_last10_1
+	VAESENC     160(DI), X0, X0
+	VAESENC     176(DI), X0, X0
+	JE          aesx_last12_2
+	VAESENC     192(DI), X0, X0
+	VAESENC     208(DI), X0, X0
+	VAESENCLAST 224(DI), X0, X0
+	JMP         aesx_done_3
 
-aes_last12_2:
-	VAESENCLAST X28, X0, X0
-	JMP         aes_done_3
+aesx_last12_2:
+	VAESENCLAST 192(DI), X0, X0
+	JMP         aesx_done_3
 
-aes_last10_1:
-	VAESENCLAST X26, X0, X0
+aesx_last10_1:
+	VAESENCLAST 160(DI), X0, X0
 
-aes_done_3:
+aesx_done_3:
 	VPSHUFB    gcm_bswap<>+0(SB), X0, X0
 	VPSHUFD    $0xd3, X0, X1
 	VPSRAD     $0x1f, X1, X1
 	VPADDQ     X0, X0, X0
-	VPTERNLOGD $0x78, gcm_gfpoly_carry<>+0(SB), X1, X0
+	VPAND      gcm_gfpoly_carry<>+0(SB), X1, X1
+	VPXOR      X1, X0, X0
 	VMOVDQU    X0, 240(R9)
 	VMOVDQU    gcm_gfpoly<>+0(SB), X3
 	VMOVDQA    X0, X2
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 224(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 208(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 192(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 176(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 160(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 144(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 128(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 112(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 96(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 80(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 64(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 48(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 32(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, 16(R9)
 	VPCLMULQDQ $0x00, X0, X2, X4
 	VPCLMULQDQ $0x01, X0, X2, X5
 	VPCLMULQDQ $0x10, X0, X2, X6
-	VPXORD     X6, X5, X5
+	VPXOR      X6, X5, X5
 	VPCLMULQDQ $0x01, X4, X3, X6
 	VPSHUFD    $0x4e, X4, X4
-	VPTERNLOGD $0x96, X6, X4, X5
+	VPXOR      X6, X5, X5
+	VPXOR      X4, X5, X5
 	VPCLMULQDQ $0x11, X0, X2, X2
 	VPCLMULQDQ $0x01, X5, X3, X4
 	VPSHUFD    $0x4e, X5, X5
-	VPTERNLOGD $0x96, X4, X5, X2
+	VPXOR      X4, X2, X2
+	VPXOR      X5, X2, X2
 	VMOVDQU    X2, (R9)
-	VZEROUPPER
 	RET
 
 // func gcmSealVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, SSE2, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmSealVAES512(SB), NOSPLIT, $0-112
 	MOVQ            rk+0(FP), DI
 	MOVQ            nr+8(FP), R8
@@ -1347,14 +1384,14 @@ crypt_done_16:
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
-	MOVQ       AX, X0
+	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
 	VPXORD     X0, X13, X13
 	VMOVDQU    240(R9), X1
 	VPCLMULQDQ $0x00, X1, X13, X2
 	VPCLMULQDQ $0x01, X1, X13, X3
 	VPCLMULQDQ $0x10, X1, X13, X4
-	VPXORD     X4, X3, X3
+	VPXOR      X4, X3, X3
 	VPCLMULQDQ $0x01, X2, X11, X4
 	VPSHUFD    $0x4e, X2, X2
 	VPTERNLOGD $0x96, X4, X2, X3
@@ -1369,7 +1406,7 @@ crypt_done_16:
 	RET
 
 // func gcmOpenVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
-// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, SSE2, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX512BW, AVX512F, AVX512VL, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
 TEXT ·gcmOpenVAES512(SB), NOSPLIT, $0-112
 	MOVQ            rk+0(FP), DI
 	MOVQ            nr+8(FP), R8
@@ -2277,14 +2314,14 @@ crypt_done_52:
 	SHLQ       $0x03, AX
 	MOVQ       ad_len+88(FP), BX
 	SHLQ       $0x03, BX
-	MOVQ       AX, X0
+	VMOVQ      AX, X0
 	VPINSRQ    $0x01, BX, X0, X0
 	VPXORD     X0, X13, X13
 	VMOVDQU    240(R9), X1
 	VPCLMULQDQ $0x00, X1, X13, X2
 	VPCLMULQDQ $0x01, X1, X13, X3
 	VPCLMULQDQ $0x10, X1, X13, X4
-	VPXORD     X4, X3, X3
+	VPXOR      X4, X3, X3
 	VPCLMULQDQ $0x01, X2, X11, X4
 	VPSHUFD    $0x4e, X2, X2
 	VPTERNLOGD $0x96, X4, X2, X3
@@ -2295,5 +2332,3861 @@ crypt_done_52:
 	VPSHUFB    X10, X13, X13
 	VPXORD     (R11), X13, X13
 	VMOVDQU    X13, (R11)
+	VZEROUPPER
+	RET
+
+// func gcmSealVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+// Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
+TEXT ·gcmSealVAES256(SB), NOSPLIT, $160-112
+	MOVQ           rk+0(FP), DI
+	MOVQ           nr+8(FP), R8
+	MOVQ           htab+16(FP), R9
+	MOVQ           R8, R12
+	SHLQ           $0x04, R12
+	ADDQ           DI, R12
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y15
+	VPXOR          Y12, Y12, Y12
+	MOVQ           j0+24(FP), R10
+	MOVQ           tag+104(FP), R11
+	VMOVDQU        (R10), X0
+	VPXOR          (DI), X0, X0
+	VAESENC        16(DI), X0, X0
+	VAESENC        32(DI), X0, X0
+	VAESENC        48(DI), X0, X0
+	VAESENC        64(DI), X0, X0
+	VAESENC        80(DI), X0, X0
+	VAESENC        96(DI), X0, X0
+	VAESENC        112(DI), X0, X0
+	VAESENC        128(DI), X0, X0
+	VAESENC        144(DI), X0, X0
+	CMPQ           R8, $0x0c
+	JB             aesx_last10_72
+	VAESENC        160(DI), X0, X0
+	VAESENC        176(DI), X0, X0
+	JE             aesx_last12_73
+	VAESENC        192(DI), X0, X0
+	VAESENC        208(DI), X0, X0
+	VAESENCLAST    224(DI), X0, X0
+	JMP            aesx_done_74
+
+aesx_last12_73:
+	VAESENCLAST 192(DI), X0, X0
+	JMP         aesx_done_74
+
+aesx_last10_72:
+	VAESENCLAST 160(DI), X0, X0
+
+aesx_done_74:
+	VMOVDQU        X0, (R11)
+	VBROADCASTI128 (R10), Y14
+	VPSHUFB        Y15, Y14, Y14
+	VPADDD         gcm_ctr_init<>+0(SB), Y14, Y14
+	MOVQ           ad_base+80(FP), SI
+	MOVQ           ad_len+88(FP), CX
+
+y_gh_loop_75:
+	CMPQ         CX, $0x00000100
+	JB           y_gh_tail_76
+	VMOVDQU      (SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPCLMULQDQ   $0x01, (R9), Y9, Y11
+	VPCLMULQDQ   $0x10, (R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      32(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      64(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      96(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      128(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      160(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      192(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      224(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+	ADDQ         $0x00000100, SI
+	SUBQ         $0x00000100, CX
+	JMP          y_gh_loop_75
+
+y_gh_tail_76:
+	TESTQ   CX, CX
+	JZ      y_gh_done_80
+	MOVQ    CX, R13
+	ADDQ    $0x0f, R13
+	ANDQ    $-16, R13
+	NEGQ    R13
+	ADDQ    R9, R13
+	ADDQ    $0x00000100, R13
+	VMOVDQA Y12, Y7
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
+
+y_gh_vloop_77:
+	CMPQ       CX, $0x20
+	JB         y_gh_partial_78
+	VMOVDQU    (SI), Y9
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, R13
+	SUBQ       $0x20, CX
+	JMP        y_gh_vloop_77
+
+y_gh_partial_78:
+	TESTQ   CX, CX
+	JZ      y_gh_reduce_79
+	CMPQ    CX, $0x10
+	JB      y_lp_short_81
+	VMOVDQU (SI), X9
+	LEAQ    -16(CX), R10
+	CMPQ    R10, $0x08
+	JA      y_ld_gt8_83
+	CMPQ    R10, $0x04
+	JAE     y_ld_ge4_84
+	TESTQ   R10, R10
+	JNZ     y_ld_lt4_85
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_87
+
+y_ld_gt8_83:
+	VMOVQ   16(SI), X13
+	MOVQ    8(SI)(R10*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    R10, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_87
+
+y_ld_ge4_84:
+	MOVL  16(SI), AX
+	MOVL  12(SI)(R10*1), BX
+	LEAQ  -4(R10), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_87
+
+y_ld_lt4_85:
+	MOVBQZX 16(SI), AX
+	CMPQ    R10, $0x02
+	JB      y_ld_zero_86_one
+	MOVWQZX 14(SI)(R10*1), BX
+	LEAQ    -2(R10), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_86_one:
+	VMOVQ AX, X13
+
+y_ld_done_87:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_82
+
+y_lp_short_81:
+	CMPQ  CX, $0x08
+	JA    y_ld_gt8_88
+	CMPQ  CX, $0x04
+	JAE   y_ld_ge4_89
+	TESTQ CX, CX
+	JNZ   y_ld_lt4_90
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_92
+
+y_ld_gt8_88:
+	VMOVQ   (SI), X9
+	MOVQ    -8(SI)(CX*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    CX, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_92
+
+y_ld_ge4_89:
+	MOVL  (SI), AX
+	MOVL  -4(SI)(CX*1), BX
+	LEAQ  -4(CX), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_92
+
+y_ld_lt4_90:
+	MOVBQZX (SI), AX
+	CMPQ    CX, $0x02
+	JB      y_ld_zero_91_one
+	MOVWQZX -2(SI)(CX*1), BX
+	LEAQ    -2(CX), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_91_one:
+	VMOVQ AX, X9
+
+y_ld_done_92:
+y_lp_done_82:
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+
+y_gh_reduce_79:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_gh_done_80:
+	MOVQ           src_base+56(FP), SI
+	MOVQ           dst_base+32(FP), DX
+	MOVQ           src_len+64(FP), CX
+	CMPQ           CX, $0x00000100
+	JB             y_tail_94
+	VMOVDQU        (R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        32(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 32(SP)
+	VMOVDQU        64(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        96(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 64(SP)
+	VMOVDQU        128(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        160(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 96(SP)
+	VMOVDQU        192(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y10
+	VPXOR          Y9, Y10, Y10
+	VMOVDQU        224(R9), Y9
+	VPSHUFD        $0x4e, Y9, Y11
+	VPXOR          Y9, Y11, Y11
+	VPUNPCKLQDQ    Y11, Y10, Y13
+	VMOVDQU        Y13, 128(SP)
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_97
+	JE             y_aes192_98
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes192_98:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_97:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
+
+y_loop_93:
+	CMPQ           CX, $0x00000100
+	JB             y_flush_96
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_99
+	JE             y_aes192_100
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes192_100:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_99:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -256(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+	VPCLMULQDQ     $0x00, (R9), Y9, Y10
+	VPCLMULQDQ     $0x11, (R9), Y9, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 32(SP), Y13, Y11
+	VMOVDQU        -224(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 32(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -192(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 64(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -160(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 64(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        -128(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 128(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 96(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -96(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 96(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -64(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 128(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        -32(DX), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 128(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y12, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD        $0x4e, Y10, Y10
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD        $0x4e, Y11, Y11
+	VPXOR          Y11, Y12, Y12
+	VPXOR          Y13, Y12, Y12
+	VEXTRACTI128   $0x01, Y12, X13
+	VPXOR          X13, X12, X12
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
+	JMP            y_loop_93
+
+y_flush_96:
+	VMOVDQU      -256(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 32(SP), Y13, Y11
+	VMOVDQU      -224(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 32(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -192(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 64(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -160(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 64(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -128(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 96(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -96(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 96(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -64(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x00, 128(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      -32(DX), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPSHUFD      $0x4e, Y9, Y13
+	VPXOR        Y9, Y13, Y13
+	VPCLMULQDQ   $0x10, 128(SP), Y13, Y13
+	VPXOR        Y13, Y11, Y11
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y12, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_tail_94:
+	TESTQ          CX, CX
+	JZ             y_crypt_done_95
+	MOVQ           CX, R13
+	ADDQ           $0x0f, R13
+	ANDQ           $-16, R13
+	NEGQ           R13
+	ADDQ           R9, R13
+	ADDQ           $0x00000100, R13
+	VMOVDQA        Y12, Y7
+	VPXOR          Y10, Y10, Y10
+	VPXOR          Y11, Y11, Y11
+	VPXOR          Y12, Y12, Y12
+	CMPQ           CX, $0x00000080
+	JB             y_tail_small_101
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_103
+	JE             y_aes192_104
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes192_104:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes128_103:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y2, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPSHUFB        Y15, Y3, Y9
+	VPCLMULQDQ     $0x00, 96(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	ADDQ           $0x00000080, SI
+	ADDQ           $0x00000080, DX
+	SUBQ           $0x00000080, CX
+	ADDQ           $0x00000080, R13
+	TESTQ          CX, CX
+	JZ             y_tail_reduce_102
+
+y_tail_small_101:
+	CMPQ CX, $0x20
+	JBE  y_tail_105
+	CMPQ CX, $0x40
+	JBE  y_tail_106
+	CMPQ CX, $0x60
+	JBE  y_tail_107
+	JMP  y_tail_108
+
+y_tail_105:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_109
+	JE             y_aes192_110
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes192_110:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes128_109:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	MOVQ           CX, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_112
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y0, Y9
+	JMP            y_tail_hash_111
+
+y_tail_partial_112:
+	LEAQ    (SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_113
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_115
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_116
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_117
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_119
+
+y_ld_gt8_115:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_119
+
+y_ld_ge4_116:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_119
+
+y_ld_lt4_117:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_118_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_118_one:
+	VMOVQ AX, X13
+
+y_ld_done_119:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_114
+
+y_lp_short_113:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_120
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_121
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_122
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_124
+
+y_ld_gt8_120:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_124
+
+y_ld_ge4_121:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_124
+
+y_ld_lt4_122:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_123_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_123_one:
+	VMOVQ AX, X9
+
+y_ld_done_124:
+y_lp_done_114:
+	VPXOR   Y9, Y0, Y0
+	VMOVDQU Y0, (SP)
+	LEAQ    (DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_125
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_125:
+	TESTB $0x08, BL
+	JZ    y_copy_126
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_126:
+	TESTB $0x04, BL
+	JZ    y_copy_127
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_127:
+	TESTB $0x02, BL
+	JZ    y_copy_128
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_128:
+	TESTB $0x01, BL
+	JZ    y_copy_129
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_129:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y0, Y9
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_111:
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
+
+y_tail_106:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	CMPQ           R8, $0x0c
+	JB             y_aes128_130
+	JE             y_aes192_131
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+
+y_aes192_131:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+
+y_aes128_130:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x20, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_134
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y1, Y9
+	JMP            y_tail_hash_133
+
+y_tail_partial_134:
+	LEAQ    32(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_135
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_137
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_138
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_139
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_141
+
+y_ld_gt8_137:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_141
+
+y_ld_ge4_138:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_141
+
+y_ld_lt4_139:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_140_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_140_one:
+	VMOVQ AX, X13
+
+y_ld_done_141:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_136
+
+y_lp_short_135:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_142
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_143
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_144
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_146
+
+y_ld_gt8_142:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_146
+
+y_ld_ge4_143:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_146
+
+y_ld_lt4_144:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_145_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_145_one:
+	VMOVQ AX, X9
+
+y_ld_done_146:
+y_lp_done_136:
+	VPXOR   Y9, Y1, Y1
+	VMOVDQU Y1, (SP)
+	LEAQ    32(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_147
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_147:
+	TESTB $0x08, BL
+	JZ    y_copy_148
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_148:
+	TESTB $0x04, BL
+	JZ    y_copy_149
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_149:
+	TESTB $0x02, BL
+	JZ    y_copy_150
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_150:
+	TESTB $0x01, BL
+	JZ    y_copy_151
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_151:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y1, Y9
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_133:
+	VPCLMULQDQ $0x00, 32(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 32(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
+
+y_tail_107:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	CMPQ           R8, $0x0c
+	JB             y_aes128_152
+	JE             y_aes192_153
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+
+y_aes192_153:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+
+y_aes128_152:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x40, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_157
+	VPXOR          64(SI), Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y15, Y2, Y9
+	JMP            y_tail_hash_156
+
+y_tail_partial_157:
+	LEAQ    64(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_158
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_160
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_161
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_162
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_164
+
+y_ld_gt8_160:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_164
+
+y_ld_ge4_161:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_164
+
+y_ld_lt4_162:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_163_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_163_one:
+	VMOVQ AX, X13
+
+y_ld_done_164:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_159
+
+y_lp_short_158:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_165
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_166
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_167
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_169
+
+y_ld_gt8_165:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_169
+
+y_ld_ge4_166:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_169
+
+y_ld_lt4_167:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_168_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_168_one:
+	VMOVQ AX, X9
+
+y_ld_done_169:
+y_lp_done_159:
+	VPXOR   Y9, Y2, Y2
+	VMOVDQU Y2, (SP)
+	LEAQ    64(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_170
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_170:
+	TESTB $0x08, BL
+	JZ    y_copy_171
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_171:
+	TESTB $0x04, BL
+	JZ    y_copy_172
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_172:
+	TESTB $0x02, BL
+	JZ    y_copy_173
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_173:
+	TESTB $0x01, BL
+	JZ    y_copy_174
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_174:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y2, Y9
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_156:
+	VPCLMULQDQ $0x00, 64(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 64(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_102
+
+y_tail_108:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_175
+	JE             y_aes192_176
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes192_176:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes128_175:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VPXOR          (SI), Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y0, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPXOR          32(SI), Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y1, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPXOR          64(SI), Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y15, Y2, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x60, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_181
+	VPXOR          96(SI), Y3, Y3
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y15, Y3, Y9
+	JMP            y_tail_hash_180
+
+y_tail_partial_181:
+	LEAQ    96(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_182
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_184
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_185
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_186
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_188
+
+y_ld_gt8_184:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_188
+
+y_ld_ge4_185:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_188
+
+y_ld_lt4_186:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_187_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_187_one:
+	VMOVQ AX, X13
+
+y_ld_done_188:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_183
+
+y_lp_short_182:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_189
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_190
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_191
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_193
+
+y_ld_gt8_189:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_193
+
+y_ld_ge4_190:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_193
+
+y_ld_lt4_191:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_192_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_192_one:
+	VMOVQ AX, X9
+
+y_ld_done_193:
+y_lp_done_183:
+	VPXOR   Y9, Y3, Y3
+	VMOVDQU Y3, (SP)
+	LEAQ    96(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_194
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_194:
+	TESTB $0x08, BL
+	JZ    y_copy_195
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_195:
+	TESTB $0x04, BL
+	JZ    y_copy_196
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_196:
+	TESTB $0x02, BL
+	JZ    y_copy_197
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_197:
+	TESTB $0x01, BL
+	JZ    y_copy_198
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_198:
+	LEAQ    gcm_tailmask<>+32(SB), AX
+	SUBQ    BX, AX
+	VPAND   (AX), Y3, Y9
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_180:
+	VPCLMULQDQ $0x00, 96(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 96(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+
+y_tail_reduce_102:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_crypt_done_95:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	VMOVQ      AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXOR      X0, X12, X12
+	VMOVDQU    240(R9), X1
+	VMOVDQU    gcm_gfpoly<>+0(SB), X5
+	VPCLMULQDQ $0x00, X1, X12, X2
+	VPCLMULQDQ $0x01, X1, X12, X3
+	VPCLMULQDQ $0x10, X1, X12, X4
+	VPXOR      X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X5, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPXOR      X4, X3, X3
+	VPXOR      X2, X3, X3
+	VPCLMULQDQ $0x11, X1, X12, X12
+	VPCLMULQDQ $0x01, X3, X5, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPXOR      X2, X12, X12
+	VPXOR      X3, X12, X12
+	VPSHUFB    X15, X12, X12
+	VPXOR      (R11), X12, X12
+	VMOVDQU    X12, (R11)
+	VZEROUPPER
+	RET
+
+// func gcmOpenVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+// Requires: AES, AVX, AVX2, BMI2, PCLMULQDQ, VAES, VPCLMULQDQ
+TEXT ·gcmOpenVAES256(SB), NOSPLIT, $160-112
+	MOVQ           rk+0(FP), DI
+	MOVQ           nr+8(FP), R8
+	MOVQ           htab+16(FP), R9
+	MOVQ           R8, R12
+	SHLQ           $0x04, R12
+	ADDQ           DI, R12
+	VBROADCASTI128 gcm_bswap<>+0(SB), Y15
+	VPXOR          Y12, Y12, Y12
+	MOVQ           j0+24(FP), R10
+	MOVQ           tag+104(FP), R11
+	VMOVDQU        (R10), X0
+	VPXOR          (DI), X0, X0
+	VAESENC        16(DI), X0, X0
+	VAESENC        32(DI), X0, X0
+	VAESENC        48(DI), X0, X0
+	VAESENC        64(DI), X0, X0
+	VAESENC        80(DI), X0, X0
+	VAESENC        96(DI), X0, X0
+	VAESENC        112(DI), X0, X0
+	VAESENC        128(DI), X0, X0
+	VAESENC        144(DI), X0, X0
+	CMPQ           R8, $0x0c
+	JB             aesx_last10_199
+	VAESENC        160(DI), X0, X0
+	VAESENC        176(DI), X0, X0
+	JE             aesx_last12_200
+	VAESENC        192(DI), X0, X0
+	VAESENC        208(DI), X0, X0
+	VAESENCLAST    224(DI), X0, X0
+	JMP            aesx_done_201
+
+aesx_last12_200:
+	VAESENCLAST 192(DI), X0, X0
+	JMP         aesx_done_201
+
+aesx_last10_199:
+	VAESENCLAST 160(DI), X0, X0
+
+aesx_done_201:
+	VMOVDQU        X0, (R11)
+	VBROADCASTI128 (R10), Y14
+	VPSHUFB        Y15, Y14, Y14
+	VPADDD         gcm_ctr_init<>+0(SB), Y14, Y14
+	MOVQ           ad_base+80(FP), SI
+	MOVQ           ad_len+88(FP), CX
+
+y_gh_loop_202:
+	CMPQ         CX, $0x00000100
+	JB           y_gh_tail_203
+	VMOVDQU      (SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPXOR        Y12, Y9, Y9
+	VPCLMULQDQ   $0x00, (R9), Y9, Y10
+	VPCLMULQDQ   $0x11, (R9), Y9, Y12
+	VPCLMULQDQ   $0x01, (R9), Y9, Y11
+	VPCLMULQDQ   $0x10, (R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      32(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 32(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 32(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 32(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      64(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 64(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 64(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 64(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      96(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 96(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 96(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 96(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      128(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 128(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 128(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 128(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      160(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 160(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 160(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 160(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      192(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 192(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 192(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 192(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VMOVDQU      224(SI), Y9
+	VPSHUFB      Y15, Y9, Y9
+	VPCLMULQDQ   $0x00, 224(R9), Y9, Y13
+	VPXOR        Y13, Y10, Y10
+	VPCLMULQDQ   $0x11, 224(R9), Y9, Y13
+	VPXOR        Y13, Y12, Y12
+	VPCLMULQDQ   $0x01, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, 224(R9), Y9, Y13
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+	ADDQ         $0x00000100, SI
+	SUBQ         $0x00000100, CX
+	JMP          y_gh_loop_202
+
+y_gh_tail_203:
+	TESTQ   CX, CX
+	JZ      y_gh_done_207
+	MOVQ    CX, R13
+	ADDQ    $0x0f, R13
+	ANDQ    $-16, R13
+	NEGQ    R13
+	ADDQ    R9, R13
+	ADDQ    $0x00000100, R13
+	VMOVDQA Y12, Y7
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
+
+y_gh_vloop_204:
+	CMPQ       CX, $0x20
+	JB         y_gh_partial_205
+	VMOVDQU    (SI), Y9
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, R13
+	SUBQ       $0x20, CX
+	JMP        y_gh_vloop_204
+
+y_gh_partial_205:
+	TESTQ   CX, CX
+	JZ      y_gh_reduce_206
+	CMPQ    CX, $0x10
+	JB      y_lp_short_208
+	VMOVDQU (SI), X9
+	LEAQ    -16(CX), R10
+	CMPQ    R10, $0x08
+	JA      y_ld_gt8_210
+	CMPQ    R10, $0x04
+	JAE     y_ld_ge4_211
+	TESTQ   R10, R10
+	JNZ     y_ld_lt4_212
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_214
+
+y_ld_gt8_210:
+	VMOVQ   16(SI), X13
+	MOVQ    8(SI)(R10*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    R10, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_214
+
+y_ld_ge4_211:
+	MOVL  16(SI), AX
+	MOVL  12(SI)(R10*1), BX
+	LEAQ  -4(R10), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_214
+
+y_ld_lt4_212:
+	MOVBQZX 16(SI), AX
+	CMPQ    R10, $0x02
+	JB      y_ld_zero_213_one
+	MOVWQZX 14(SI)(R10*1), BX
+	LEAQ    -2(R10), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_213_one:
+	VMOVQ AX, X13
+
+y_ld_done_214:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_209
+
+y_lp_short_208:
+	CMPQ  CX, $0x08
+	JA    y_ld_gt8_215
+	CMPQ  CX, $0x04
+	JAE   y_ld_ge4_216
+	TESTQ CX, CX
+	JNZ   y_ld_lt4_217
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_219
+
+y_ld_gt8_215:
+	VMOVQ   (SI), X9
+	MOVQ    -8(SI)(CX*1), AX
+	MOVQ    $0x00000010, DX
+	SUBQ    CX, DX
+	SHLQ    $0x03, DX
+	SHRXQ   DX, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_219
+
+y_ld_ge4_216:
+	MOVL  (SI), AX
+	MOVL  -4(SI)(CX*1), BX
+	LEAQ  -4(CX), DX
+	SHLQ  $0x03, DX
+	SHLXQ DX, BX, BX
+	ORQ   BX, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_219
+
+y_ld_lt4_217:
+	MOVBQZX (SI), AX
+	CMPQ    CX, $0x02
+	JB      y_ld_zero_218_one
+	MOVWQZX -2(SI)(CX*1), BX
+	LEAQ    -2(CX), DX
+	SHLQ    $0x03, DX
+	SHLXQ   DX, BX, BX
+	ORQ     BX, AX
+
+y_ld_zero_218_one:
+	VMOVQ AX, X9
+
+y_ld_done_219:
+y_lp_done_209:
+	VPSHUFB    Y15, Y9, Y9
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+
+y_gh_reduce_206:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_gh_done_207:
+	MOVQ        src_base+56(FP), SI
+	MOVQ        dst_base+32(FP), DX
+	MOVQ        src_len+64(FP), CX
+	CMPQ        CX, $0x00000100
+	JB          y_tail_221
+	VMOVDQU     (R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     32(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 32(SP)
+	VMOVDQU     64(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     96(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 64(SP)
+	VMOVDQU     128(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     160(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 96(SP)
+	VMOVDQU     192(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y10
+	VPXOR       Y9, Y10, Y10
+	VMOVDQU     224(R9), Y9
+	VPSHUFD     $0x4e, Y9, Y11
+	VPXOR       Y9, Y11, Y11
+	VPUNPCKLQDQ Y11, Y10, Y13
+	VMOVDQU     Y13, 128(SP)
+
+y_loop_220:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y4
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y5
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y6
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y7
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	CMPQ           R8, $0x0c
+	JB             y_aes128_223
+	JE             y_aes192_224
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes192_224:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+y_aes128_223:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        (SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+	VPCLMULQDQ     $0x00, (R9), Y9, Y10
+	VPCLMULQDQ     $0x11, (R9), Y9, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 32(SP), Y13, Y11
+	VMOVDQU        32(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 32(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 32(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        64(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 64(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        96(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 96(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 64(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VMOVDQU        128(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 128(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 128(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 96(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        160(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPCLMULQDQ     $0x00, 160(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 160(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 96(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        192(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 192(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 192(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x00, 128(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        224(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 224(R9), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 224(R9), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPSHUFD        $0x4e, Y9, Y13
+	VPXOR          Y9, Y13, Y13
+	VPCLMULQDQ     $0x10, 128(SP), Y13, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y12, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD        $0x4e, Y10, Y10
+	VPXOR          Y10, Y11, Y11
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD        $0x4e, Y11, Y11
+	VPXOR          Y11, Y12, Y12
+	VPXOR          Y13, Y12, Y12
+	VEXTRACTI128   $0x01, Y12, X13
+	VPXOR          X13, X12, X12
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VPXOR          128(SI), Y8, Y13
+	VAESENCLAST    Y13, Y4, Y4
+	VPXOR          160(SI), Y8, Y13
+	VAESENCLAST    Y13, Y5, Y5
+	VPXOR          192(SI), Y8, Y13
+	VAESENCLAST    Y13, Y6, Y6
+	VPXOR          224(SI), Y8, Y13
+	VAESENCLAST    Y13, Y7, Y7
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	VMOVDQU        Y4, 128(DX)
+	VMOVDQU        Y5, 160(DX)
+	VMOVDQU        Y6, 192(DX)
+	VMOVDQU        Y7, 224(DX)
+	ADDQ           $0x00000100, SI
+	ADDQ           $0x00000100, DX
+	SUBQ           $0x00000100, CX
+	CMPQ           CX, $0x00000100
+	JAE            y_loop_220
+
+y_tail_221:
+	TESTQ          CX, CX
+	JZ             y_crypt_done_222
+	MOVQ           CX, R13
+	ADDQ           $0x0f, R13
+	ANDQ           $-16, R13
+	NEGQ           R13
+	ADDQ           R9, R13
+	ADDQ           $0x00000100, R13
+	VMOVDQA        Y12, Y7
+	VPXOR          Y10, Y10, Y10
+	VPXOR          Y11, Y11, Y11
+	VPXOR          Y12, Y12, Y12
+	CMPQ           CX, $0x00000080
+	JB             y_tail_small_225
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_227
+	JE             y_aes192_228
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes192_228:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes128_227:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VMOVDQU        (SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VMOVDQU        64(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        96(SI), Y9
+	VPSHUFB        Y15, Y9, Y9
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VPCLMULQDQ     $0x00, 96(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 96(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 96(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VPXOR          (SI), Y8, Y13
+	VAESENCLAST    Y13, Y0, Y0
+	VPXOR          32(SI), Y8, Y13
+	VAESENCLAST    Y13, Y1, Y1
+	VPXOR          64(SI), Y8, Y13
+	VAESENCLAST    Y13, Y2, Y2
+	VPXOR          96(SI), Y8, Y13
+	VAESENCLAST    Y13, Y3, Y3
+	VMOVDQU        Y0, (DX)
+	VMOVDQU        Y1, 32(DX)
+	VMOVDQU        Y2, 64(DX)
+	VMOVDQU        Y3, 96(DX)
+	ADDQ           $0x00000080, SI
+	ADDQ           $0x00000080, DX
+	SUBQ           $0x00000080, CX
+	ADDQ           $0x00000080, R13
+	TESTQ          CX, CX
+	JZ             y_tail_reduce_226
+
+y_tail_small_225:
+	CMPQ CX, $0x20
+	JBE  y_tail_229
+	CMPQ CX, $0x40
+	JBE  y_tail_230
+	CMPQ CX, $0x60
+	JBE  y_tail_231
+	JMP  y_tail_232
+
+y_tail_229:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	CMPQ           R8, $0x0c
+	JB             y_aes128_233
+	JE             y_aes192_234
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes192_234:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+
+y_aes128_233:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	MOVQ           CX, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_236
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_235
+
+y_tail_partial_236:
+	LEAQ    (SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_237
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_239
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_240
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_241
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_243
+
+y_ld_gt8_239:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_243
+
+y_ld_ge4_240:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_243
+
+y_ld_lt4_241:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_242_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_242_one:
+	VMOVQ AX, X13
+
+y_ld_done_243:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_238
+
+y_lp_short_237:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_244
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_245
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_246
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_248
+
+y_ld_gt8_244:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_248
+
+y_ld_ge4_245:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_248
+
+y_ld_lt4_246:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_247_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_247_one:
+	VMOVQ AX, X9
+
+y_ld_done_248:
+y_lp_done_238:
+	VPXOR   Y9, Y0, Y0
+	VMOVDQU Y0, (SP)
+	LEAQ    (DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_249
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_249:
+	TESTB $0x08, BL
+	JZ    y_copy_250
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_250:
+	TESTB $0x04, BL
+	JZ    y_copy_251
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_251:
+	TESTB $0x02, BL
+	JZ    y_copy_252
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_252:
+	TESTB $0x01, BL
+	JZ    y_copy_253
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_253:
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_235:
+	VPXOR      Y7, Y9, Y9
+	VPXOR      Y7, Y7, Y7
+	VPCLMULQDQ $0x00, (R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, (R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, (R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
+
+y_tail_230:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	CMPQ           R8, $0x0c
+	JB             y_aes128_254
+	JE             y_aes192_255
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+
+y_aes192_255:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+
+y_aes128_254:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x20, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_258
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_257
+
+y_tail_partial_258:
+	LEAQ    32(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_259
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_261
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_262
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_263
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_265
+
+y_ld_gt8_261:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_265
+
+y_ld_ge4_262:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_265
+
+y_ld_lt4_263:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_264_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_264_one:
+	VMOVQ AX, X13
+
+y_ld_done_265:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_260
+
+y_lp_short_259:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_266
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_267
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_268
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_270
+
+y_ld_gt8_266:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_270
+
+y_ld_ge4_267:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_270
+
+y_ld_lt4_268:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_269_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_269_one:
+	VMOVQ AX, X9
+
+y_ld_done_270:
+y_lp_done_260:
+	VPXOR   Y9, Y1, Y1
+	VMOVDQU Y1, (SP)
+	LEAQ    32(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_271
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_271:
+	TESTB $0x08, BL
+	JZ    y_copy_272
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_272:
+	TESTB $0x04, BL
+	JZ    y_copy_273
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_273:
+	TESTB $0x02, BL
+	JZ    y_copy_274
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_274:
+	TESTB $0x01, BL
+	JZ    y_copy_275
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_275:
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_257:
+	VPCLMULQDQ $0x00, 32(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 32(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 32(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
+
+y_tail_231:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	CMPQ           R8, $0x0c
+	JB             y_aes128_276
+	JE             y_aes192_277
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+
+y_aes192_277:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+
+y_aes128_276:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x40, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_281
+	VMOVDQU        64(SI), Y9
+	VPXOR          Y9, Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_280
+
+y_tail_partial_281:
+	LEAQ    64(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_282
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_284
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_285
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_286
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_288
+
+y_ld_gt8_284:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_288
+
+y_ld_ge4_285:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_288
+
+y_ld_lt4_286:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_287_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_287_one:
+	VMOVQ AX, X13
+
+y_ld_done_288:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_283
+
+y_lp_short_282:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_289
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_290
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_291
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_293
+
+y_ld_gt8_289:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_293
+
+y_ld_ge4_290:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_293
+
+y_ld_lt4_291:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_292_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_292_one:
+	VMOVQ AX, X9
+
+y_ld_done_293:
+y_lp_done_283:
+	VPXOR   Y9, Y2, Y2
+	VMOVDQU Y2, (SP)
+	LEAQ    64(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_294
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_294:
+	TESTB $0x08, BL
+	JZ    y_copy_295
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_295:
+	TESTB $0x04, BL
+	JZ    y_copy_296
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_296:
+	TESTB $0x02, BL
+	JZ    y_copy_297
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_297:
+	TESTB $0x01, BL
+	JZ    y_copy_298
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_298:
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_280:
+	VPCLMULQDQ $0x00, 64(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 64(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 64(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	JMP        y_tail_reduce_226
+
+y_tail_232:
+	VPSHUFB        Y15, Y14, Y0
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y1
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y2
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VPSHUFB        Y15, Y14, Y3
+	VPADDD         gcm_ctr_inc2<>+0(SB), Y14, Y14
+	VBROADCASTI128 (DI), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	CMPQ           R8, $0x0c
+	JB             y_aes128_299
+	JE             y_aes192_300
+	VBROADCASTI128 -208(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -192(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes192_300:
+	VBROADCASTI128 -176(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -160(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+
+y_aes128_299:
+	VBROADCASTI128 -144(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -128(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -112(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -96(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -80(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -64(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -48(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -32(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 -16(R12), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VBROADCASTI128 (R12), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VMOVDQU        (SI), Y9
+	VPXOR          Y9, Y0, Y0
+	VMOVDQU        Y0, (DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPXOR          Y7, Y9, Y9
+	VPXOR          Y7, Y7, Y7
+	VPCLMULQDQ     $0x00, (R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, (R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, (R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        32(SI), Y9
+	VPXOR          Y9, Y1, Y1
+	VMOVDQU        Y1, 32(DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 32(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 32(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 32(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VMOVDQU        64(SI), Y9
+	VPXOR          Y9, Y2, Y2
+	VMOVDQU        Y2, 64(DX)
+	VPSHUFB        Y15, Y9, Y9
+	VPCLMULQDQ     $0x00, 64(R13), Y9, Y13
+	VPXOR          Y13, Y10, Y10
+	VPCLMULQDQ     $0x11, 64(R13), Y9, Y13
+	VPXOR          Y13, Y12, Y12
+	VPCLMULQDQ     $0x01, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	VPCLMULQDQ     $0x10, 64(R13), Y9, Y13
+	VPXOR          Y13, Y11, Y11
+	MOVQ           CX, BX
+	SUBQ           $0x60, BX
+	CMPQ           BX, $0x20
+	JB             y_tail_partial_305
+	VMOVDQU        96(SI), Y9
+	VPXOR          Y9, Y3, Y3
+	VMOVDQU        Y3, 96(DX)
+	VPSHUFB        Y15, Y9, Y9
+	JMP            y_tail_hash_304
+
+y_tail_partial_305:
+	LEAQ    96(SI), R10
+	CMPQ    BX, $0x10
+	JB      y_lp_short_306
+	VMOVDQU (R10), X9
+	LEAQ    -16(BX), R12
+	CMPQ    R12, $0x08
+	JA      y_ld_gt8_308
+	CMPQ    R12, $0x04
+	JAE     y_ld_ge4_309
+	TESTQ   R12, R12
+	JNZ     y_ld_lt4_310
+	VPXOR   X13, X13, X13
+	JMP     y_ld_done_312
+
+y_ld_gt8_308:
+	VMOVQ   16(R10), X13
+	MOVQ    8(R10)(R12*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    R12, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X13, X13
+	JMP     y_ld_done_312
+
+y_ld_ge4_309:
+	MOVL  16(R10), AX
+	MOVL  12(R10)(R12*1), R8
+	LEAQ  -4(R12), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X13
+	JMP   y_ld_done_312
+
+y_ld_lt4_310:
+	MOVBQZX 16(R10), AX
+	CMPQ    R12, $0x02
+	JB      y_ld_zero_311_one
+	MOVWQZX 14(R10)(R12*1), R8
+	LEAQ    -2(R12), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_311_one:
+	VMOVQ AX, X13
+
+y_ld_done_312:
+	VINSERTI128 $0x01, X13, Y9, Y9
+	JMP         y_lp_done_307
+
+y_lp_short_306:
+	CMPQ  BX, $0x08
+	JA    y_ld_gt8_313
+	CMPQ  BX, $0x04
+	JAE   y_ld_ge4_314
+	TESTQ BX, BX
+	JNZ   y_ld_lt4_315
+	VPXOR X9, X9, X9
+	JMP   y_ld_done_317
+
+y_ld_gt8_313:
+	VMOVQ   (R10), X9
+	MOVQ    -8(R10)(BX*1), AX
+	MOVQ    $0x00000010, DI
+	SUBQ    BX, DI
+	SHLQ    $0x03, DI
+	SHRXQ   DI, AX, AX
+	VPINSRQ $0x01, AX, X9, X9
+	JMP     y_ld_done_317
+
+y_ld_ge4_314:
+	MOVL  (R10), AX
+	MOVL  -4(R10)(BX*1), R8
+	LEAQ  -4(BX), DI
+	SHLQ  $0x03, DI
+	SHLXQ DI, R8, R8
+	ORQ   R8, AX
+	VMOVQ AX, X9
+	JMP   y_ld_done_317
+
+y_ld_lt4_315:
+	MOVBQZX (R10), AX
+	CMPQ    BX, $0x02
+	JB      y_ld_zero_316_one
+	MOVWQZX -2(R10)(BX*1), R8
+	LEAQ    -2(BX), DI
+	SHLQ    $0x03, DI
+	SHLXQ   DI, R8, R8
+	ORQ     R8, AX
+
+y_ld_zero_316_one:
+	VMOVQ AX, X9
+
+y_ld_done_317:
+y_lp_done_307:
+	VPXOR   Y9, Y3, Y3
+	VMOVDQU Y3, (SP)
+	LEAQ    96(DX), R10
+	XORQ    AX, AX
+	TESTB   $0x10, BL
+	JZ      y_copy_318
+	VMOVDQU (SP)(AX*1), X13
+	VMOVDQU X13, (R10)(AX*1)
+	ADDQ    $0x10, AX
+
+y_copy_318:
+	TESTB $0x08, BL
+	JZ    y_copy_319
+	MOVQ  (SP)(AX*1), R8
+	MOVQ  R8, (R10)(AX*1)
+	ADDQ  $0x08, AX
+
+y_copy_319:
+	TESTB $0x04, BL
+	JZ    y_copy_320
+	MOVL  (SP)(AX*1), R8
+	MOVL  R8, (R10)(AX*1)
+	ADDQ  $0x04, AX
+
+y_copy_320:
+	TESTB $0x02, BL
+	JZ    y_copy_321
+	MOVW  (SP)(AX*1), R8
+	MOVW  R8, (R10)(AX*1)
+	ADDQ  $0x02, AX
+
+y_copy_321:
+	TESTB $0x01, BL
+	JZ    y_copy_322
+	MOVB  (SP)(AX*1), R8
+	MOVB  R8, (R10)(AX*1)
+
+y_copy_322:
+	VPSHUFB Y15, Y9, Y9
+
+y_tail_hash_304:
+	VPCLMULQDQ $0x00, 96(R13), Y9, Y13
+	VPXOR      Y13, Y10, Y10
+	VPCLMULQDQ $0x11, 96(R13), Y9, Y13
+	VPXOR      Y13, Y12, Y12
+	VPCLMULQDQ $0x01, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+	VPCLMULQDQ $0x10, 96(R13), Y9, Y13
+	VPXOR      Y13, Y11, Y11
+
+y_tail_reduce_226:
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y10, Y13
+	VPSHUFD      $0x4e, Y10, Y10
+	VPXOR        Y10, Y11, Y11
+	VPXOR        Y13, Y11, Y11
+	VPCLMULQDQ   $0x10, gcm_gfpoly2<>+0(SB), Y11, Y13
+	VPSHUFD      $0x4e, Y11, Y11
+	VPXOR        Y11, Y12, Y12
+	VPXOR        Y13, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPXOR        X13, X12, X12
+
+y_crypt_done_222:
+	MOVQ       src_len+64(FP), AX
+	SHLQ       $0x03, AX
+	MOVQ       ad_len+88(FP), BX
+	SHLQ       $0x03, BX
+	VMOVQ      AX, X0
+	VPINSRQ    $0x01, BX, X0, X0
+	VPXOR      X0, X12, X12
+	VMOVDQU    240(R9), X1
+	VMOVDQU    gcm_gfpoly<>+0(SB), X5
+	VPCLMULQDQ $0x00, X1, X12, X2
+	VPCLMULQDQ $0x01, X1, X12, X3
+	VPCLMULQDQ $0x10, X1, X12, X4
+	VPXOR      X4, X3, X3
+	VPCLMULQDQ $0x01, X2, X5, X4
+	VPSHUFD    $0x4e, X2, X2
+	VPXOR      X4, X3, X3
+	VPXOR      X2, X3, X3
+	VPCLMULQDQ $0x11, X1, X12, X12
+	VPCLMULQDQ $0x01, X3, X5, X2
+	VPSHUFD    $0x4e, X3, X3
+	VPXOR      X2, X12, X12
+	VPXOR      X3, X12, X12
+	VPSHUFB    X15, X12, X12
+	VPXOR      (R11), X12, X12
+	VMOVDQU    X12, (R11)
 	VZEROUPPER
 	RET

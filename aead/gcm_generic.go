@@ -26,16 +26,16 @@ var errGCMOpen = errors.New("aead: message authentication failed")
 // gcmMaxBlocks is the number of keystream blocks one 12-byte nonce allows.
 const gcmMaxBlocks = 1<<32 - 2
 
-func newGCMGeneric(key []byte) (*gcmGeneric, error) {
-	r := new(gcmGeneric)
+// init expands key (16, 24 or 32 bytes) into r, without allocating.
+func (r *gcmGeneric) init(key []byte) error {
 	if err := r.b.Init(key); err != nil {
-		return nil, ErrKeySize
+		return ErrKeySize
 	}
 	var h [16]byte
 	r.b.Encrypt(h[:], h[:])
 	r.h.Init(h[:])
 	clear(h[:])
-	return r, nil
+	return nil
 }
 
 // ctr XORs src with the keystream for nonce (counters 2, 3, ...) into dst

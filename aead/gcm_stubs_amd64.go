@@ -5,10 +5,14 @@
 package aead
 
 // aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.
+// It needs AVX: like every function here it uses only VEX encodings, so
+// that no SSE/AVX transition can happen next to the AVX-512 kernels.
 func aesSubWord(w uint32) uint32
 
 // gcmInitVAES computes the hash key H = AES(rk, 0) and stores H^16..H^1,
-// byte-reflected and multiplied by x^-1, in htab[0:256].
+// byte-reflected and multiplied by x^-1, in htab[0:256]. It uses xmm
+// registers and VEX encodings only (AVX, AES, PCLMULQDQ), so the
+// VAES-512 and VAES-256 kernels share it.
 //
 //go:noescape
 func gcmInitVAES(rk *[240]byte, nr int, htab *[320]byte)
@@ -28,3 +32,21 @@ func gcmSealVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []
 //
 //go:noescape
 func gcmOpenVAES512(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+
+// gcmSealVAES256 encrypts src into dst (len(dst) >= len(src)) with AES-GCM under the
+// round keys rk (nr rounds) and key powers htab, counter block j0, and
+// additional data ad, and writes the GCM tag of the ciphertext to tag.
+// nr must be 10, 12 or 14; len(src) must be below 2^36-32. It needs AVX2,
+// VAES and VPCLMULQDQ, not AVX-512.
+//
+//go:noescape
+func gcmSealVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)
+
+// gcmOpenVAES256 decrypts src into dst (len(dst) >= len(src)) with AES-GCM under the
+// round keys rk (nr rounds) and key powers htab, counter block j0, and
+// additional data ad, and writes the GCM tag of the ciphertext to tag.
+// nr must be 10, 12 or 14; len(src) must be below 2^36-32. It needs AVX2,
+// VAES and VPCLMULQDQ, not AVX-512.
+//
+//go:noescape
+func gcmOpenVAES256(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst []byte, src []byte, ad []byte, tag *[16]byte)

@@ -16,6 +16,11 @@
 //	            bytes, with reused buffers
 //	generic     atrest with every registered package forced to its generic path (impl.Generic)
 //
+// BenchmarkTransform also has provider=kms rows (bench/kms_test.go): impl=atrest
+// and impl=kubernetes through one local KMS v2 plugin on a unix socket, op=encrypt
+// and op=decrypt at every size with a warm DEK cache, and op=decrypt-cold at 4KiB,
+// which pays the plugin's Decrypt round trip on every read.
+//
 // Every benchmark calls b.SetBytes(size) and b.ReportAllocs and reuses its
 // output buffer where the implementation lets it (atrest, stdlib, generic); the
 // kubernetes transformers allocate their output by design.

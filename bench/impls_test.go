@@ -6,18 +6,18 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/crypto/nacl/secretbox"
 	"k8s.io/apiserver/pkg/storage/value"
-	kaes "k8s.io/apiserver/pkg/storage/value/encrypt/aes"
-	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
-	ksecretbox "k8s.io/apiserver/pkg/storage/value/encrypt/secretbox"
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // transformer is one implementation of one chain: encrypt writes with the
@@ -113,48 +113,30 @@ type kubeT struct {
 	dc  value.Context // converted once: the conversion would allocate per call
 }
 
-// newKube nests the transformers as the apiserver's encryptionconfig does:
-// the resource's provider list (one provider here) → the provider prefix
+// newKube loads a configuration of provider with the given keys for secrets
+// with kube-apiserver's own loader and uses the transformer it builds: the
+// resource's provider list (one provider here) → the provider prefix
 // k8s:enc:<provider>:v1: → the key prefixes <name>: → the key's transformer.
 func newKube(provider string, ks []benchKey) (transformer, error) {
-	var outer value.PrefixTransformer
-	if provider == envelope.Identity {
-		outer = value.PrefixTransformer{Transformer: identity.NewEncryptCheckTransformer(), Prefix: []byte{}}
-	} else {
-		var keyTrs []value.PrefixTransformer
+	p := kubepeer.Identity
+	if provider != envelope.Identity {
+		p = kubepeer.Provider{Kind: provider}
 		for _, k := range ks {
-			var (
-				tr  value.Transformer
-				err error
-			)
-			switch provider {
-			case envelope.AESCBC, envelope.AESGCM:
-				block, berr := aes.NewCipher(k.secret)
-				if berr != nil {
-					return nil, berr
-				}
-				if provider == envelope.AESCBC {
-					tr = kaes.NewCBCTransformer(block)
-				} else {
-					tr, err = kaes.NewGCMTransformer(block)
-				}
-			case envelope.Secretbox:
-				tr = ksecretbox.NewSecretboxTransformer([32]byte(k.secret))
-			default:
-				return nil, fmt.Errorf("unknown provider %q", provider)
-			}
-			if err != nil {
-				return nil, err
-			}
-			keyTrs = append(keyTrs, value.PrefixTransformer{Transformer: tr, Prefix: []byte(k.name + ":")})
-		}
-		outer = value.PrefixTransformer{
-			Transformer: value.NewPrefixTransformers(errors.New("no matching key was found"), keyTrs...),
-			Prefix:      []byte(envelope.EncryptedPrefix + provider + ":v1:"),
+			p.Keys = append(p.Keys, kubepeer.Key{Name: k.name, Secret: base64.StdEncoding.EncodeToString(k.secret)})
 		}
 	}
+	cfg := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: []kubepeer.Provider{p}}}}
+	dir, err := os.MkdirTemp("", "atrest-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	m, err := kubepeer.Load(context.Background(), dir, []byte(cfg.YAML()))
+	if err != nil {
+		return nil, err
+	}
 	return kubeT{
-		tr:  value.NewPrefixTransformers(errors.New("no matching prefix found"), outer),
+		tr:  m.For("secrets"),
 		ctx: context.Background(),
 		dc:  value.DefaultContext(etcdKey),
 	}, nil

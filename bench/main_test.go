@@ -14,10 +14,10 @@ import (
 	"testing"
 
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/klog/v2"
 
 	"github.com/atrest-dev/atrest/internal/cpu"
 	"github.com/atrest-dev/atrest/internal/impl"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 var (
@@ -33,11 +33,7 @@ var countersOK bool
 func TestMain(m *testing.M) {
 	flag.Parse()
 	// The apiserver's transformers log failed reads through klog; silence it.
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	fs.Set("logtostderr", "false")
-	fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
+	kubepeer.SilenceKlog()
 	// Record the transformer metrics as a running apiserver does.
 	value.RegisterMetrics()
 

@@ -66,6 +66,7 @@ func cells(top string, provs, ops []string, sizes []size) []cell {
 func matrix() []cell {
 	var out []cell
 	out = append(out, cells("BenchmarkTransform", providers, ops, sizes)...)
+	out = append(out, kmsCells("BenchmarkTransform", sizes)...)
 	out = append(out, cells("BenchmarkTransformParallel", providers, ops, parallelSizes)...)
 	out = append(out, cells("BenchmarkRotation", rotationProvs, rotationOps, rotationSizes)...)
 	out = append(out, pathCells()...)
@@ -74,6 +75,9 @@ func matrix() []cell {
 
 func BenchmarkTransform(b *testing.B) {
 	for _, c := range cells("BenchmarkTransform", providers, ops, sizes) {
+		b.Run(c.sub(), func(b *testing.B) { runSerial(b, c, 1) })
+	}
+	for _, c := range kmsCells("BenchmarkTransform", sizes) {
 		b.Run(c.sub(), func(b *testing.B) { runSerial(b, c, 1) })
 	}
 }
@@ -113,6 +117,9 @@ func forceGeneric(tb testing.TB, c cell) {
 // writes. The returned op writes into dst and returns the result.
 func setup(tb testing.TB, c cell, nkeys int) (op func(dst []byte) ([]byte, error), pt []byte) {
 	tb.Helper()
+	if c.provider == kmsProvider {
+		return setupKMS(tb, c)
+	}
 	ks := keys(c.provider, nkeys)
 	tr, err := newTransformer(c.impl, c.provider, ks)
 	if err != nil {

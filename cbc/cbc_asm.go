@@ -150,6 +150,11 @@ func (c *Cipher) encryptBatch(k batchKernel, out, plaintexts [][]byte) {
 // maxLanes is the widest multi-lane kernel (VAES-512: 32 lanes).
 const maxLanes = 32
 
+// BatchSize returns how many values one SealBatch call seals best together:
+// the widest lane count. Callers that collect values to seal gain nothing
+// from larger batches.
+func (c *Cipher) BatchSize() int { return maxLanes }
+
 // batchLanes is the multi-lane kernels' argument; the generator in _asm
 // hard-codes this layout (32 source pointers, 32 destination pointers, then
 // 32 chaining values).

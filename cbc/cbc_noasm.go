@@ -30,6 +30,10 @@ func (c *Cipher) decrypt(iv, dst, src []byte) {
 	c.gen.decrypt(iv, dst, src)
 }
 
+// BatchSize returns how many values one SealBatch call seals best together:
+// 1 here, where SealBatch seals one value after another.
+func (c *Cipher) BatchSize() int { return 1 }
+
 // batchKernel has no lanes here: SealBatch seals one value after another.
 type batchKernel struct{ lanes int }
 

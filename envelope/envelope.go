@@ -28,6 +28,15 @@ type Cipher interface {
 	Open(dst, payload, ad []byte) ([]byte, error)
 }
 
+// StaleOpener is implemented by ciphers that decide themselves whether a
+// value they open is stale, as a KMS v2 provider does (its key ID or DEK
+// source type is not the current one). Chain.Decrypt calls OpenStale instead
+// of Open for them; the value is stale when OpenStale says so or the entry
+// is not the chain's write entry.
+type StaleOpener interface {
+	OpenStale(dst, payload, ad []byte) (plain []byte, stale bool, err error)
+}
+
 // Provider names as they appear in prefixes and configuration files.
 const (
 	Identity  = "identity"
@@ -61,16 +70,7 @@ type Entry struct {
 }
 
 // Prefix returns the bytes the entry writes before its payload.
-func (e Entry) Prefix() string {
-	switch e.Provider {
-	case Identity:
-		return ""
-	case KMSv2:
-		return EncryptedPrefix + "kms:v2:" + e.Name + ":"
-	default:
-		return EncryptedPrefix + e.Provider + ":v1:" + e.Name + ":"
-	}
-}
+func (e Entry) Prefix() string { return formatPrefix(e.Provider, e.Name) }
 
 // String names the entry for errors and reports, never its key.
 func (e Entry) String() string {
@@ -83,7 +83,8 @@ func (e Entry) String() string {
 type entry struct {
 	Entry
 	prefix []byte
-	sizer  sizer // nil if the cipher cannot tell its output size
+	sizer  sizer       // nil if the cipher cannot tell its output size
+	stale  StaleOpener // nil if the cipher has no stale rule of its own
 }
 
 // sizer is implemented by ciphers that know their output size, so that
@@ -107,7 +108,8 @@ func NewChain(entries ...Entry) (*Chain, error) {
 			return nil, fmt.Errorf("envelope: entry %d (%s) has no cipher", i, e)
 		}
 		s, _ := e.Cipher.(sizer)
-		c.entries[i] = entry{Entry: e, prefix: []byte(e.Prefix()), sizer: s}
+		so, _ := e.Cipher.(StaleOpener)
+		c.entries[i] = entry{Entry: e, prefix: []byte(e.Prefix()), sizer: s, stale: so}
 	}
 	return c, nil
 }
@@ -126,6 +128,7 @@ func (c *Chain) Entries() []Entry {
 // once, and not at all when dst has room.
 func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	e := &c.entries[0]
+	orig := dst
 	if e.sizer != nil {
 		head, _ := alias.SliceForAppend(dst, len(e.prefix)+e.sizer.SealedLen(len(plaintext)))
 		dst = head[:len(dst)]
@@ -133,28 +136,45 @@ func (c *Chain) Encrypt(dst, plaintext, etcdKey []byte) ([]byte, error) {
 	out := append(dst, e.prefix...)
 	out, err := e.Cipher.Seal(out, plaintext, etcdKey)
 	if err != nil {
-		return dst, fmt.Errorf("envelope: %s: %w", e, err)
+		return orig, fmt.Errorf("envelope: %s: %w", e, err)
 	}
 	return out, nil
 }
 
 // Decrypt finds the entries whose prefix starts stored, in order, and
 // appends the plaintext of the first that opens it to dst. stale is true when
-// that entry is not the write entry, which is when kube-apiserver would
-// rewrite the value on its next update. A failed entry does not stop the
-// search; if every matching entry fails, the errors are returned (joined when
+// that entry is not the write entry, or its cipher (a StaleOpener) says so,
+// which is when kube-apiserver would rewrite the value on its next update.
+// A failed entry does not stop the search; if every matching entry fails, the errors are returned (joined when
 // several), each naming its entry; if none matches, ErrNoMatch. An identity
 // entry that fails is skipped silently, as kube-apiserver does.
 func (c *Chain) Decrypt(dst, stored, etcdKey []byte) (plain []byte, stale bool, err error) {
+	plain, _, stale, err = c.DecryptEntry(dst, stored, etcdKey)
+	return plain, stale, err
+}
+
+// DecryptEntry is Decrypt, and also reports the position in the chain of
+// the entry that opened the value (-1 on error): the exact entry, where a
+// prefix alone may fit several (names that contain ':').
+func (c *Chain) DecryptEntry(dst, stored, etcdKey []byte) (plain []byte, index int, stale bool, err error) {
 	var errs []error
 	for i := range c.entries {
 		e := &c.entries[i]
 		if !bytes.HasPrefix(stored, e.prefix) {
 			continue
 		}
-		out, err := e.Cipher.Open(dst, stored[len(e.prefix):], etcdKey)
+		var (
+			out     []byte
+			err     error
+			itStale bool
+		)
+		if e.stale != nil {
+			out, itStale, err = e.stale.OpenStale(dst, stored[len(e.prefix):], etcdKey)
+		} else {
+			out, err = e.Cipher.Open(dst, stored[len(e.prefix):], etcdKey)
+		}
 		if err == nil {
-			return out, i != 0, nil
+			return out, i, itStale || i != 0, nil
 		}
 		if len(e.prefix) == 0 {
 			continue
@@ -163,21 +183,22 @@ func (c *Chain) Decrypt(dst, stored, etcdKey []byte) (plain []byte, stale bool, 
 	}
 	switch len(errs) {
 	case 0:
-		return dst, false, ErrNoMatch
+		return dst, -1, false, ErrNoMatch
 	case 1:
-		return dst, false, errs[0]
+		return dst, -1, false, errs[0]
 	default:
-		return dst, false, errors.Join(errs...)
+		return dst, -1, false, errors.Join(errs...)
 	}
 }
 
 // Match describes the entry a stored value would be read with, as far as the
 // prefix tells, without decrypting.
 type Match struct {
-	Index   int   // position in the chain; -1 if no prefix matches
-	Entry   Entry // the entry, if Index >= 0
-	Payload int   // bytes after the prefix
-	Others  []int // further entries whose prefix also matches, tried on failure
+	Index   int    // position in the chain; -1 if no prefix matches
+	Entry   Entry  // the entry, if Index >= 0
+	Layout  Layout // the entry's payload layout, if Index >= 0
+	Payload int    // bytes after the prefix
+	Others  []int  // further entries whose prefix also matches, tried on failure
 }
 
 // Stale reports whether reading the value with the matched entry makes it
@@ -197,13 +218,21 @@ func (c *Chain) Match(stored []byte) Match {
 			continue
 		}
 		if m.Index < 0 {
-			m.Index, m.Entry, m.Payload = i, e.Entry, len(stored)-len(e.prefix)
+			m.Index, m.Entry, m.Layout, m.Payload = i, e.Entry, e.Layout(), len(stored)-len(e.prefix)
 		} else {
 			m.Others = append(m.Others, i)
 		}
 	}
 	return m
 }
+
+// IdentityChain returns the chain of the identity provider alone: values
+// are stored in the clear. Config.For returns it, this very chain, for a
+// resource that no rule of the configuration names, so a caller can tell
+// "no rule" (ch == IdentityChain()) from a configured identity rule.
+func IdentityChain() *Chain { return identityChain }
+
+var identityChain, _ = NewChain(Entry{Provider: Identity, Cipher: IdentityCipher})
 
 // IdentityCipher is the identity provider's payload: the plaintext itself.
 // Open refuses values that start with k8s:enc: with ErrEncryptedData.

@@ -8,37 +8,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // kubeLoad loads yaml with kube-apiserver's loader.
-func kubeLoad(t testing.TB, yaml string) (map[schema.GroupResource]value.Transformer, error) {
+func kubeLoad(t testing.TB, yaml string) (kubepeer.Transformers, error) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "enc.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-test")
-	if err != nil {
-		return nil, err
-	}
-	return cfg.Transformers, nil
-}
-
-func kubeFor(m map[schema.GroupResource]value.Transformer, resource string) value.Transformer {
-	return encryptionconfig.StaticTransformers(m).TransformerForResource(schema.ParseGroupResource(resource))
+	return kubepeer.Load(t.Context(), t.TempDir(), []byte(yaml))
 }
 
 func b64key(n int) string {
@@ -47,10 +29,9 @@ func b64key(n int) string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
-// keyring is a fixed set of named keys that configurations draw on in
-// different orders, so values written under one order can be read under another.
-type keyring map[string]string // "provider/name" -> base64 secret
-
+// newKeyring returns a fixed set of named keys that configurations draw on
+// in different orders, so values written under one order can be read under
+// another.
 func newKeyring() keyring {
 	return keyring{
 		"aescbc/c1": b64key(32), "aescbc/c2": b64key(16), "aescbc/c3": b64key(24),
@@ -59,28 +40,13 @@ func newKeyring() keyring {
 	}
 }
 
+type keyring kubepeer.Keyring
+
 // yaml renders a configuration: providers is a list of provider elements, each
 // "identity" or "provider:key1,key2".
 func (kr keyring) yaml(kind string, resources []string, providers ...string) string {
-	var b strings.Builder
-	if kind == "legacy" {
-		b.WriteString("kind: EncryptionConfig\napiVersion: v1\n")
-	} else {
-		b.WriteString("kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\n")
-	}
-	fmt.Fprintf(&b, "resources:\n- resources: ['%s']\n  providers:\n", strings.Join(resources, "', '"))
-	for _, p := range providers {
-		if p == "identity" {
-			b.WriteString("  - identity: {}\n")
-			continue
-		}
-		prov, names, _ := strings.Cut(p, ":")
-		fmt.Fprintf(&b, "  - %s:\n      keys:\n", prov)
-		for _, n := range strings.Split(names, ",") {
-			fmt.Fprintf(&b, "      - name: %s\n        secret: %s\n", n, kr[prov+"/"+n])
-		}
-	}
-	return b.String()
+	rule := kubepeer.Rule{Resources: resources, Providers: kubepeer.Keyring(kr).Providers(providers...)}
+	return kubepeer.Config{Legacy: kind == "legacy", Rules: []kubepeer.Rule{rule}}.YAML()
 }
 
 type side struct {
@@ -110,7 +76,7 @@ func kubeSide(t testing.TB, yaml, resource string) side {
 	if err != nil {
 		t.Fatalf("kube LoadEncryptionConfig: %v", err)
 	}
-	tr := kubeFor(m, resource)
+	tr := m.For(resource)
 	ctx := context.Background()
 	return side{"kubernetes",
 		func(pt, ad []byte) ([]byte, error) { return tr.TransformToStorage(ctx, pt, value.DefaultContext(ad)) },

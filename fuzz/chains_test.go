@@ -135,7 +135,7 @@ func FuzzChains(f *testing.F) {
 			if err != nil {
 				t.Fatalf("step %d: kubernetes refuses the configuration: %v\n%s", step, err, y)
 			}
-			tr := kubeTransformer(m, "secrets")
+			tr := m.For("secrets")
 			entries := conf.entries()
 			input := [][]byte{data, pt}
 			for i, v := range values {

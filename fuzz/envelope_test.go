@@ -11,12 +11,15 @@ import (
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/envelope/kmsv2"
 )
 
 // primitiveErrors are the sentinels a matched entry's failure may carry.
 var primitiveErrors = []error{
 	cbc.ErrTooShort, cbc.ErrBlockSize, cbc.ErrPadding,
 	aead.ErrTooShort, aead.ErrAuth, envelope.ErrUnsupported,
+	// A KMS v2 payload that does not parse fails before the plugin is asked.
+	kmsv2.ErrMalformed, kmsv2.ErrDEKSourceType, kmsv2.ErrEmptyData, kmsv2.ErrDEKSource, kmsv2.ErrKeyID, kmsv2.ErrAnnotations,
 }
 
 // checkChainDecrypt decrypts stored with ch under every variant of the three

@@ -17,12 +17,11 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/nacl/secretbox"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/internal/impl"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // ---------------------------------------------------------------------------
@@ -219,27 +218,15 @@ type confDef struct {
 
 // yaml renders the configuration as an administrator would write it.
 func (c confDef) yaml() string {
-	var b strings.Builder
-	if c.Legacy {
-		b.WriteString("kind: EncryptionConfig\napiVersion: v1\n")
-	} else {
-		b.WriteString("kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\n")
-	}
-	fmt.Fprintf(&b, "resources:\n- resources: ['%s']\n  providers:\n", strings.Join(c.Resources, "', '"))
+	rule := kubepeer.Rule{Resources: c.Resources}
 	for _, p := range c.Providers {
-		switch p.Kind {
-		case envelope.Identity:
-			b.WriteString("  - identity: {}\n")
-		case envelope.KMSv2:
-			fmt.Fprintf(&b, "  - kms:\n      apiVersion: v2\n      name: %q\n      endpoint: unix:///run/%s.sock\n", p.Name, p.Name)
-		default:
-			fmt.Fprintf(&b, "  - %s:\n      keys:\n", p.Kind)
-			for _, k := range p.Keys {
-				fmt.Fprintf(&b, "      - name: %q\n        secret: %s\n", k.Name, base64.StdEncoding.EncodeToString(k.Key))
-			}
+		kp := kubepeer.Provider{Kind: p.Kind, Name: p.Name}
+		for _, k := range p.Keys {
+			kp.Keys = append(kp.Keys, kubepeer.Key{Name: k.Name, Secret: base64.StdEncoding.EncodeToString(k.Key)})
 		}
+		rule.Providers = append(rule.Providers, kp)
 	}
-	return b.String()
+	return kubepeer.Config{Legacy: c.Legacy, Rules: []kubepeer.Rule{rule}}.YAML()
 }
 
 // entries flattens the providers as kube-apiserver's two levels read them.
@@ -309,24 +296,12 @@ func atrestChain(yaml, resource string) (*envelope.Chain, error) {
 }
 
 // kubeLoad loads yaml with kube-apiserver's loader from the scratch file.
-func kubeLoad(yaml []byte) (map[schema.GroupResource]value.Transformer, error) {
-	path := filepath.Join(scratch, "encryption-config.yaml")
-	if err := os.WriteFile(path, yaml, 0o600); err != nil {
-		panic(err)
-	}
+func kubeLoad(yaml []byte) (kubepeer.Transformers, error) {
 	// The context only bounds the KMS stand-in's probe goroutines; the
 	// transformers of the other providers do not use it.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-fuzz")
-	if err != nil {
-		return nil, err
-	}
-	return cfg.Transformers, nil
-}
-
-func kubeTransformer(m map[schema.GroupResource]value.Transformer, resource string) value.Transformer {
-	return encryptionconfig.StaticTransformers(m).TransformerForResource(schema.ParseGroupResource(resource))
+	return kubepeer.Load(ctx, scratch, yaml)
 }
 
 // The fixed configurations are loaded once per process by each side.
@@ -347,7 +322,7 @@ func fixedChains(t testing.TB) ([]*envelope.Chain, []value.Transformer) {
 				t.Fatalf("config %d: kubernetes: %v", i, err)
 			}
 			fixedAtrest = append(fixedAtrest, ch)
-			fixedKube = append(fixedKube, kubeTransformer(m, fixedResource))
+			fixedKube = append(fixedKube, m.For(fixedResource))
 		}
 	}
 	return fixedAtrest, fixedKube
@@ -396,7 +371,7 @@ func kubeWrite(tr value.Transformer, pt, ad []byte) (r peerResult) {
 	return r
 }
 
-func kubeLoadSafe(yaml []byte) (m map[schema.GroupResource]value.Transformer, err error, panicMsg string) {
+func kubeLoadSafe(yaml []byte) (m kubepeer.Transformers, err error, panicMsg string) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicMsg = fmt.Sprint(p)

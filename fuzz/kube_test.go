@@ -180,7 +180,7 @@ func FuzzKubeParseConfig(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr := kubeTransformer(m, res)
+			tr := m.For(res)
 			wa, aerr := ch.Encrypt(nil, pt, ad)
 			wk := kubeWrite(tr, pt, ad)
 			if (aerr == nil) != (wk.err == nil) || wk.panicked {

@@ -3,15 +3,14 @@ package fuzz_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"io"
 	"os"
 	"testing"
 	"time"
 
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
-	"k8s.io/klog/v2"
 	kmsservice "k8s.io/kms/pkg/service"
+
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // scratch is a per-process directory for the configuration files
@@ -23,12 +22,7 @@ var scratch string
 // one), replaces the peer's KMS v2 gRPC client with an offline stand-in, and
 // makes the scratch directory.
 func TestMain(m *testing.M) {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	fs.Set("logtostderr", "false")
-	fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
-	klog.LogToStderr(false)
+	kubepeer.SilenceKlog()
 
 	// kube-apiserver dials the KMS plugin while loading a configuration. The
 	// stand-in loads like a plugin that is down: Status, Encrypt and Decrypt

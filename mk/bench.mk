@@ -1,4 +1,4 @@
-# Benchmarks (issue 3): the provider × op × size × impl matrix in bench/,
+# Benchmarks: the provider × op × size × impl matrix in bench/,
 # compared with k8s.io/apiserver's transformers and the bare standard-library
 # primitives. See the Benchmarks section of README.md.
 #

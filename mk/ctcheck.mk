@@ -1,4 +1,4 @@
-# Timing-leak checks (issue 8): see ctcheck/README.md.
+# Timing-leak checks: see ctcheck/README.md.
 #
 # The short, CI-safe part is in `make unit` already (go test ./ctcheck
 # ./cmd/atrest: the harness must flag a deliberately leaky compare and run

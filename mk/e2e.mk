@@ -1,4 +1,4 @@
-# End-to-end (issue 9): a real embedded etcd in the loop. The e2e, scan,
+# End-to-end: a real embedded etcd in the loop. The e2e, scan,
 # rotate and cmd/atrest tests start their own etcd and run in `make unit`
 # (go test ./...), so no CI step is added here. See README.md.
 #

@@ -1,4 +1,4 @@
-# Fuzzing (issue 4): native Go fuzz targets for every decrypt path, the
+# Fuzzing: native Go fuzz targets for every decrypt path, the
 # configuration loader, differential targets against k8s.io/apiserver and a
 # structured randfill target. See the Fuzzing section of README.md.
 #
@@ -18,7 +18,7 @@ FUZZ_MINTIME     ?= 5s
 FUZZ_TAGS        ?= default purego
 FUZZ_SMOKE_TAGS  ?= default purego
 FUZZ_TARGETS     ?= FuzzCBCOpen FuzzGCMOpen FuzzSecretboxOpen FuzzChainDecrypt FuzzParseConfig \
-                    FuzzKubeDecrypt FuzzKubeEncrypt FuzzKubeParseConfig FuzzChains
+                    FuzzKubeDecrypt FuzzKubeEncrypt FuzzKubeParseConfig FuzzChains FuzzKMSParse FuzzKMSDecrypt
 
 TEST_EXTRA += fuzz-smoke
 

@@ -13,7 +13,7 @@ import (
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/rotate"
-	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/store"
 )
 
 func TestMain(m *testing.M) {
@@ -137,7 +137,8 @@ func TestRotate(t *testing.T) {
 	unreadable := 0
 	for _, kv := range r.Kvs {
 		key := string(kv.Key)
-		pt, stale, err := kube.Decrypt(ctx, scan.ResourceOf(key, "/registry"), key, kv.Value)
+		res, _ := store.ResourceOf(key, "/registry")
+		pt, stale, err := kube.Decrypt(ctx, res.Name, key, kv.Value)
 		if err != nil {
 			unreadable++
 			if before[key] != kv.ModRevision {

@@ -6,8 +6,11 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 )
 
 // WriteJSON writes the report as indented JSON.
@@ -22,7 +25,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // findings.
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s, revision %d, prefix %s: %d values, %s\n\n", r.Source, r.Revision, r.Prefix, r.Values, size(r.Totals.Bytes))
+	fmt.Fprintf(ew, "%s, revision %d, prefix %s: %d values, %s\n", quoteLine(r.Source), r.Revision, quote(r.Prefix), r.Values, size(r.Totals.Bytes))
+	if r.Verified != "" {
+		fmt.Fprintf(ew, "snapshot verified: %s\n", r.Verified)
+	}
+	fmt.Fprintln(ew)
 	tw := tabwriter.NewWriter(ew, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tWRITE KEY\tVALUES\tSTORED WITH\tCOUNT\tPLAINTEXT\tSTALE\tUNREADABLE\t")
 	for _, res := range r.Resources {
@@ -31,21 +38,24 @@ func (r *Report) WriteText(w io.Writer) error {
 			labels = append(labels, l)
 		}
 		slices.Sort(labels)
-		name := res.Resource
-		if name == "" {
-			name = "(outside prefix)"
+		name := quote(res.Resource)
+		if res.Unencrypted {
+			name += " (never encrypted)"
 		}
 		first := ""
 		if len(labels) > 0 {
 			first = labels[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t\n", name, res.Chain[0], res.Values, first, res.ByKey[first],
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t\n", name, quote(res.Chain[0]), res.Values, quote(first), res.ByKey[first],
 			res.Plaintext, res.Stale, res.Unreadable)
 		for _, l := range labels[min(1, len(labels)):] {
-			fmt.Fprintf(tw, "\t\t\t%s\t%d\t\t\t\t\n", l, res.ByKey[l])
+			fmt.Fprintf(tw, "\t\t\t%s\t%d\t\t\t\t\n", quote(l), res.ByKey[l])
 		}
 	}
 	t := r.Totals
+	if t.Unresolved > 0 {
+		fmt.Fprintf(tw, "(unknown resource)\t-\t%d\t\t\t?\t?\t?\t\n", t.Unresolved)
+	}
 	fmt.Fprintf(tw, "total\t\t%d\t\t\t%d\t%d\t%d\t\n", t.Values, t.Plaintext, t.Stale, t.Unreadable)
 	tw.Flush()
 
@@ -54,10 +64,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "KEY\tVALUES\tP(NONCE REPEAT)\tMAX WRITES AT 2^%d\tUSED\t\n", int(math.Log2(NonceRisk)))
 	for _, k := range r.Keys {
 		if k.MaxWrites == 0 {
-			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t\n", k.Key, k.Values)
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t\n", quote(k.Key), k.Values)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.3g\t%.2g%%\t\n", k.Key, k.Values, prob(k.CollisionProbability), k.MaxWrites,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.3g\t%.2g%%\t\n", quote(k.Key), k.Values, prob(k.CollisionProbability), k.MaxWrites,
 			100*float64(k.Values)/k.MaxWrites)
 	}
 	tw.Flush()
@@ -68,14 +78,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(ew, "aesgcm nonce reuse: %d nonces used more than once under one key (CATASTROPHIC: rotate the key now)\n", len(r.NonceReuse))
 		for _, u := range r.NonceReuse {
-			fmt.Fprintf(ew, "  %s nonce %s: %s\n", u.Key, u.Nonce, strings.Join(u.EtcdKeys, " "))
+			fmt.Fprintf(ew, "  %s nonce %s: %s\n", quote(u.Key), u.Nonce, quoteAll(u.EtcdKeys))
 		}
 	}
 	var findings []string
 	for _, res := range r.Resources {
 		for _, what := range []string{"plaintext", "stale", "unreadable"} {
 			if ex := res.Examples[what]; len(ex) > 0 {
-				findings = append(findings, fmt.Sprintf("  %s %s: %s", res.Resource, what, strings.Join(ex, " ")))
+				findings = append(findings, fmt.Sprintf("  %s %s: %s", quote(res.Resource), what, quoteAll(ex)))
 			}
 		}
 	}
@@ -88,7 +98,53 @@ func (r *Report) WriteText(w io.Writer) error {
 	if t.Unchecked > 0 {
 		fmt.Fprintf(ew, "%d KMS v2 values not checked (they need the cluster's KMS plugin)\n", t.Unchecked)
 	}
+	if len(r.Unresolved) > 0 {
+		fmt.Fprintf(ew, "unknown resources: %d values under key segments atrest cannot map to a resource (not audited):\n", t.Unresolved)
+		for _, u := range r.Unresolved {
+			labels := make([]string, 0, len(u.ByKey))
+			for l := range u.ByKey {
+				labels = append(labels, fmt.Sprintf("%s %d", quote(l), u.ByKey[l]))
+			}
+			slices.Sort(labels)
+			fmt.Fprintf(ew, "  %s: %d values (%s), e.g. %s\n", quote(u.Segment), u.Values, strings.Join(labels, ", "), quoteAll(u.Examples))
+		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(ew, "warning: %s\n", w)
+	}
 	return ew.err
+}
+
+// quote returns s as it is if it is made of printable characters other than
+// spaces, and Go-quoted otherwise: etcd keys, key names and resource names
+// come from the data, and a terminal escape sequence in one must not
+// rewrite the report.
+func quote(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// quoteLine is quote for text alone on its line: spaces stay as they are.
+func quoteLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && (!unicode.IsGraphic(r) || unicode.IsSpace(r)) }) || !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func quoteAll(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quote(s)
+	}
+	return strings.Join(out, " ")
 }
 
 func prob(p float64) string {

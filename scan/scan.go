@@ -4,21 +4,25 @@
 // are stale (readable, but not with the write key), which no configured key
 // can read, and whether any aesgcm key was used twice with the same nonce.
 //
-// It reads a live etcd (Etcd, ranged gets only) or a snapshot file
-// (Snapshot, opened read-only); it never writes.
+// It reads a store.Source: a live etcd (store.Etcd, ranged gets only) or a
+// snapshot file (store.Snapshot, verified and opened read-only); it never
+// writes. Values under keys it cannot map to a resource are reported
+// (Report.Unresolved), never audited against a guessed rule.
 package scan
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/atrest-dev/atrest/aead/nonce"
+	"github.com/atrest-dev/atrest/aead"
+	"github.com/atrest-dev/atrest/aead/nonce/risk"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/store"
 )
 
 // Options configures a scan.
@@ -52,6 +56,13 @@ type Report struct {
 	Resources  []*Resource `json:"resources"`
 	Keys       []*Key      `json:"keys"`
 	NonceReuse []Reuse     `json:"nonceReuse"`
+	// Unresolved lists the values atrest could not map to a resource.
+	Unresolved []*Unresolved `json:"unresolved"`
+	// Verified says how a snapshot file was verified (store.VerifiedSHA256
+	// or store.VerifiedNone); empty for a live etcd.
+	Verified string `json:"verified,omitempty"`
+	// Warnings are findings about the scan itself, for people.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Counts are the findings over a set of values.
@@ -69,6 +80,9 @@ type Counts struct {
 	Unreadable int `json:"unreadable"`
 	// Unchecked values are KMS v2 values, which need the cluster's plugin.
 	Unchecked int `json:"unchecked"`
+	// Unresolved values are under etcd keys atrest cannot map to a
+	// resource (Report.Unresolved): not audited, reported.
+	Unresolved int `json:"unresolved"`
 }
 
 // Resource is the audit of one resource.
@@ -78,9 +92,16 @@ type Resource struct {
 	Chain []string `json:"chain"`
 	// Encrypted is whether the write provider encrypts.
 	Encrypted bool `json:"encrypted"`
+	// Unencrypted is set for data kube-apiserver never encrypts, whatever
+	// the configuration (store.Resource.Unencrypted): read with identity.
+	Unencrypted bool `json:"unencrypted,omitempty"`
 	Counts
-	// ByKey counts values by the provider/key their prefix names
-	// ("aesgcm/key1", "identity" for no k8s:enc: prefix), configured or not.
+	// ByKey counts values by the provider/key they were written with
+	// ("aesgcm/key1", "identity" for no k8s:enc: prefix), configured or
+	// not: the entry that read the value, else the configured entry its
+	// prefix matches, else the prefix as envelope.ParsePrefix reads it
+	// (a trailing '?' when the key name is ambiguous; "unknown" for a
+	// k8s:enc: prefix it cannot parse).
 	ByKey map[string]int `json:"byKey"`
 	// Examples lists a few etcd keys per finding ("plaintext", "stale",
 	// "unreadable").
@@ -110,10 +131,26 @@ type Reuse struct {
 	EtcdKeys []string `json:"etcdKeys"`
 }
 
+// Unresolved counts the values under one key segment that atrest cannot
+// map to a resource (store.ErrUnknownResource): it cannot tell which rule of
+// the configuration applies to them, so it reports them instead of
+// guessing.
+type Unresolved struct {
+	Segment  string         `json:"segment"` // the first key segment after the etcd prefix
+	Values   int            `json:"values"`
+	Bytes    int64          `json:"bytes"`
+	ByKey    map[string]int `json:"byKey"`
+	Examples []string       `json:"examples"`
+}
+
 // Scan reads every value under the prefix from src and audits it against
-// cfg. It keeps one 12-byte nonce per readable aesgcm value in memory.
-func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Report, error) {
-	o.EtcdPrefix, o.Prefix = Prefixes(o.EtcdPrefix, o.Prefix)
+// cfg. It keeps one 12-byte nonce per readable aesgcm value in memory. A
+// prefix outside the etcd prefix is refused (store.ErrOutsidePrefix).
+func Scan(ctx context.Context, src store.Source, cfg *envelope.Config, o Options) (*Report, error) {
+	var err error
+	if o.EtcdPrefix, o.Prefix, err = store.Prefixes(o.EtcdPrefix, o.Prefix); err != nil {
+		return nil, err
+	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 10000
 	}
@@ -122,29 +159,48 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 	}
 	rep := &Report{Source: src.String(), Prefix: o.Prefix}
 	resources := map[string]*Resource{}
+	unresolved := map[string]*Unresolved{}
 	keys := map[string]*Key{}
 	type seen struct {
 		first string
 		reuse int // index in rep.NonceReuse + 1
 	}
-	nonces := map[string]map[[12]byte]*seen{}
+	nonces := map[string]map[[aead.GCMNonceSize]byte]*seen{}
 	var buf []byte
-	err := src.Each(ctx, o.Prefix, func(kv KV) error {
+	err = src.Each(ctx, o.Prefix, func(kv store.KV) error {
 		etcdKey := string(kv.Key)
-		name := ResourceOf(etcdKey, o.EtcdPrefix)
-		r := resources[name]
-		if r == nil {
-			ch, err := cfg.For(name)
-			if err != nil { // not a valid resource name: stored in the clear
-				ch = identityChain
+		res, err := store.ResourceOf(etcdKey, o.EtcdPrefix)
+		var ch *envelope.Chain
+		if err == nil {
+			ch, err = store.ChainFor(cfg, res)
+		}
+		if err != nil {
+			seg := "(not a resource name)"
+			if ue, ok := errors.AsType[*store.UnknownResourceError](err); ok {
+				seg = ue.Segment
 			}
-			r = &Resource{Resource: name, ByKey: map[string]int{}, Examples: map[string][]string{}}
+			u := unresolved[seg]
+			if u == nil {
+				u = &Unresolved{Segment: seg, ByKey: map[string]int{}}
+				unresolved[seg] = u
+			}
+			u.Values++
+			u.Bytes += int64(len(kv.Value))
+			u.ByKey[label(kv.Value, nil)]++
+			if len(u.Examples) < o.MaxExamples {
+				u.Examples = append(u.Examples, etcdKey)
+			}
+			return progress(rep, o)
+		}
+		r := resources[res.Name]
+		if r == nil {
+			r = &Resource{Resource: res.Name, Unencrypted: res.Unencrypted, ByKey: map[string]int{}, Examples: map[string][]string{}}
 			r.chain = ch
 			for _, e := range ch.Entries() {
 				r.Chain = append(r.Chain, e.String())
 			}
 			r.Encrypted = ch.Entries()[0].Provider != envelope.Identity
-			resources[name] = r
+			resources[res.Name] = r
 		}
 		example := func(what string) {
 			if len(r.Examples[what]) < o.MaxExamples {
@@ -153,48 +209,57 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 		}
 		r.Values++
 		r.Bytes += int64(len(kv.Value))
-		label, payload := Label(kv.Value)
-		r.ByKey[label]++
 
-		var err error
+		var idx int
 		var stale bool
-		buf, stale, err = r.chain.Decrypt(buf[:0], kv.Value, kv.Key)
+		buf, idx, stale, err = r.chain.DecryptEntry(buf[:0], kv.Value, kv.Key)
+		clear(buf)
 		switch {
 		case err == nil:
 		case errors.Is(err, envelope.ErrUnsupported):
+			r.ByKey[label(kv.Value, r.chain)]++
 			r.Unchecked++
 			return progress(rep, o)
 		default:
+			r.ByKey[label(kv.Value, r.chain)]++
 			r.Unreadable++
 			example("unreadable")
 			return progress(rep, o)
 		}
+		// Read: the entry that opened the value names it exactly.
+		e := r.chain.Entries()[idx]
+		name := e.String()
+		r.ByKey[name]++
 		if stale {
 			r.Stale++
 			example("stale")
 		}
-		if label == envelope.Identity && r.Encrypted {
+		if e.Provider == envelope.Identity && r.Encrypted {
 			r.Plaintext++
 			example("plaintext")
 		}
-		k := keys[label]
+		k := keys[name]
 		if k == nil {
-			k = &Key{Key: label}
-			keys[label] = k
+			k = &Key{Key: name}
+			keys[name] = k
 		}
 		k.Values++
-		if strings.HasPrefix(label, envelope.AESGCM+"/") && len(payload) >= 12 {
-			m := nonces[label]
-			if m == nil {
-				m = map[[12]byte]*seen{}
-				nonces[label] = m
+		if e.Provider == envelope.AESGCM {
+			nonce := e.Layout().NonceOf(kv.Value[len(e.Prefix()):])
+			if len(nonce) != aead.GCMNonceSize {
+				return progress(rep, o)
 			}
-			n := [12]byte(payload[:12])
+			m := nonces[name]
+			if m == nil {
+				m = map[[aead.GCMNonceSize]byte]*seen{}
+				nonces[name] = m
+			}
+			n := [aead.GCMNonceSize]byte(nonce)
 			switch s := m[n]; {
 			case s == nil:
 				m[n] = &seen{first: etcdKey}
 			case s.reuse == 0:
-				rep.NonceReuse = append(rep.NonceReuse, Reuse{Key: label, Nonce: hex.EncodeToString(n[:]), EtcdKeys: []string{s.first, etcdKey}})
+				rep.NonceReuse = append(rep.NonceReuse, Reuse{Key: name, Nonce: hex.EncodeToString(n[:]), EtcdKeys: []string{s.first, etcdKey}})
 				s.reuse = len(rep.NonceReuse)
 			default:
 				u := &rep.NonceReuse[s.reuse-1]
@@ -209,19 +274,19 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 	if o.Progress != nil {
 		o.Progress(rep.Values)
 	}
-	switch s := src.(type) {
-	case *Etcd:
-		rep.Revision = s.Revision()
-	case *Snapshot:
+	if s, ok := src.(interface{ Revision() int64 }); ok {
 		rep.Revision = s.Revision()
 	}
+	if s, ok := src.(interface{ Verified() string }); ok {
+		rep.Verified = s.Verified()
+	}
 	rep.Resources = make([]*Resource, 0, len(resources))
+	t := &rep.Totals
 	for _, r := range resources {
 		if len(r.Examples) == 0 {
 			r.Examples = nil
 		}
 		rep.Resources = append(rep.Resources, r)
-		t := &rep.Totals
 		t.Values += r.Values
 		t.Bytes += r.Bytes
 		t.Plaintext += r.Plaintext
@@ -230,11 +295,31 @@ func Scan(ctx context.Context, src Source, cfg *envelope.Config, o Options) (*Re
 		t.Unchecked += r.Unchecked
 	}
 	slices.SortFunc(rep.Resources, func(a, b *Resource) int { return strings.Compare(a.Resource, b.Resource) })
+	rep.Unresolved = []*Unresolved{}
+	for _, u := range unresolved {
+		rep.Unresolved = append(rep.Unresolved, u)
+		t.Values += u.Values
+		t.Bytes += u.Bytes
+		t.Unresolved += u.Values
+	}
+	slices.SortFunc(rep.Unresolved, func(a, b *Unresolved) int { return strings.Compare(a.Segment, b.Segment) })
+	if t.Unresolved > 0 {
+		segs := make([]string, len(rep.Unresolved))
+		for i, u := range rep.Unresolved {
+			segs[i] = fmt.Sprintf("%s (%d)", quote(u.Segment), u.Values)
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+			"%d values under key segments atrest cannot map to a resource, so it cannot tell whether they should be encrypted: %s; check them with atrest inspect --resource",
+			t.Unresolved, strings.Join(segs, ", ")))
+	}
+	if rep.Verified == store.VerifiedNone {
+		rep.Warnings = append(rep.Warnings, "the snapshot carries no checksum (a member's db file?): its integrity is not verified; prefer etcdctl snapshot save output")
+	}
 	space := math.Ldexp(1, NonceBits)
-	maxWrites := nonce.MaxWrites(space, NonceRisk)
+	maxWrites := risk.MaxWrites(space, NonceRisk)
 	for _, k := range keys {
 		if strings.HasPrefix(k.Key, envelope.AESGCM+"/") {
-			k.CollisionProbability = nonce.Collision(float64(k.Values), space)
+			k.CollisionProbability = risk.Collision(float64(k.Values), space)
 			k.MaxWrites = maxWrites
 		}
 		rep.Keys = append(rep.Keys, k)
@@ -254,29 +339,23 @@ func progress(rep *Report, o Options) error {
 	return nil
 }
 
-// Label names the provider and key a stored value's prefix declares, without
-// a configuration: "identity" for a value without the k8s:enc: prefix,
-// "aesgcm/key1" for k8s:enc:aesgcm:v1:key1:, "kms/name" for
-// k8s:enc:kms:v2:name:, and "unknown" for a k8s:enc: prefix it cannot parse.
-// payload is what follows the prefix.
-func Label(stored []byte) (label string, payload []byte) {
-	rest, ok := bytes.CutPrefix(stored, []byte(envelope.EncryptedPrefix))
-	if !ok {
-		return envelope.Identity, stored
+// label names the provider and key a value that no entry could read was
+// written with: the configured entry its prefix matches if any (the
+// configuration decides, whatever ':' the key names hold), else what
+// envelope.ParsePrefix reads, with a trailing '?' when the name is
+// ambiguous, or "unknown" for a k8s:enc: prefix it cannot parse.
+func label(stored []byte, ch *envelope.Chain) string {
+	if ch != nil {
+		if m := ch.Match(stored); m.Index >= 0 {
+			return m.Entry.String()
+		}
 	}
-	// provider:version:name:payload; names cannot contain ':'.
-	parts := bytes.SplitN(rest, []byte(":"), 4)
-	if len(parts) != 4 {
-		return "unknown", nil
-	}
-	prov, ver, name := string(parts[0]), string(parts[1]), string(parts[2])
+	p, err := envelope.ParsePrefix(stored)
 	switch {
-	case ver == "v1" && (prov == envelope.AESCBC || prov == envelope.AESGCM || prov == envelope.Secretbox):
-	case ver == "v2" && prov == envelope.KMSv2:
-	default:
-		return "unknown", nil
+	case err != nil:
+		return "unknown"
+	case p.Ambiguous:
+		return p.String() + "?"
 	}
-	return prov + "/" + name, parts[3]
+	return p.String()
 }
-
-var identityChain, _ = envelope.NewChain(envelope.Entry{Provider: envelope.Identity, Cipher: envelope.IdentityCipher})

@@ -16,31 +16,12 @@ import (
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/store"
 )
 
 func TestMain(m *testing.M) {
 	etcdtest.SilenceKlog()
 	os.Exit(m.Run())
-}
-
-func TestResourceOf(t *testing.T) {
-	for key, want := range map[string]string{
-		"/registry/secrets/default/a":                                   "secrets",
-		"/registry/configmaps/kube-system/b":                            "configmaps",
-		"/registry/deployments/default/d":                               "deployments.apps",
-		"/registry/minions/node-1":                                      "nodes",
-		"/registry/services/specs/default/kubernetes":                   "services",
-		"/registry/services/endpoints/default/kubernetes":               "endpoints",
-		"/registry/apiregistration.k8s.io/apiservices/v1.":              "apiservices.apiregistration.k8s.io",
-		"/registry/apiextensions.k8s.io/customresourcedefinitions/x.io": "customresourcedefinitions.apiextensions.k8s.io",
-		"/registry/example.com/widgets/ns/w":                            "widgets.example.com",
-		"/registry/somethingnew/x":                                      "somethingnew",
-		"/other/secrets/x":                                              "",
-	} {
-		if got := scan.ResourceOf(key, "/registry"); got != want {
-			t.Errorf("ResourceOf(%q) = %q, want %q", key, got, want)
-		}
-	}
 }
 
 // TestScan fills a real etcd with values written by kube-apiserver's
@@ -60,7 +41,7 @@ func TestScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress []int
-	live := &scan.Etcd{Client: cli, PageSize: 7, Name: "test"}
+	live := &store.Etcd{Client: cli, PageSize: 7, Name: "test"}
 	rep, err := scan.Scan(ctx, live, cfg, scan.Options{Progress: func(n int) { progress = append(progress, n) }, ProgressEvery: 20})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +67,7 @@ func TestScan(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected resource %q", r.Resource)
 		}
-		got := want{r.Values, r.Plaintext, r.Stale, r.Unreadable, r.ByKey}
+		got := want{r.Values, r.Plaintext, r.Stale, r.Unreadable, unambiguous(t, r.ByKey)}
 		if got.values != w.values || got.plaintext != w.plaintext || got.stale != w.stale || got.unreadable != w.unreadable || !equalMaps(got.byKey, w.byKey) {
 			t.Errorf("%s: got %+v, want %+v", r.Resource, got, w)
 		}
@@ -121,8 +102,8 @@ func TestScan(t *testing.T) {
 	}
 	var kstale, kerr int
 	for _, kv := range resp.Kvs {
-		res := scan.ResourceOf(string(kv.Key), "/registry")
-		pt, stale, err := kube.Decrypt(ctx, res, string(kv.Key), kv.Value)
+		res, _ := store.ResourceOf(string(kv.Key), "/registry")
+		pt, stale, err := kube.Decrypt(ctx, res.Name, string(kv.Key), kv.Value)
 		switch {
 		case err != nil:
 			kerr++
@@ -144,7 +125,7 @@ func TestScan(t *testing.T) {
 	if _, err := snapshot.SaveWithVersion(ctx, zap.NewNop(), clientv3.Config{Endpoints: c.Endpoints}, path); err != nil {
 		t.Fatal(err)
 	}
-	snap := &scan.Snapshot{Path: path}
+	snap := &store.Snapshot{Path: path}
 	srep, err := scan.Scan(ctx, snap, cfg, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +133,10 @@ func TestScan(t *testing.T) {
 	if srep.Revision != rep.Revision {
 		t.Errorf("snapshot revision %d, live %d", srep.Revision, rep.Revision)
 	}
-	srep.Source, rep.Source = "", ""
+	if srep.Verified != store.VerifiedSHA256 || rep.Verified != "" {
+		t.Errorf("verified: snapshot %q, live %q", srep.Verified, rep.Verified)
+	}
+	srep.Source, rep.Source, srep.Verified = "", "", ""
 	a, _ := json.Marshal(rep)
 	b, _ := json.Marshal(srep)
 	if !bytes.Equal(a, b) {
@@ -175,9 +159,24 @@ func TestSnapshotNotEtcd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.db")
 	os.WriteFile(path, bytes.Repeat([]byte{1}, 8192), 0o600)
 	cfg, _ := envelope.ParseConfig([]byte("kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\nresources:\n- resources: [secrets]\n  providers:\n  - identity: {}\n"))
-	if _, err := scan.Scan(context.Background(), &scan.Snapshot{Path: path}, cfg, scan.Options{}); err == nil {
+	if _, err := scan.Scan(context.Background(), &store.Snapshot{Path: path}, cfg, scan.Options{}); err == nil {
 		t.Fatal("scanning a non-bbolt file succeeded")
 	}
+}
+
+// unambiguous merges the labels of unconfigured keys whose name is
+// ambiguous without the configuration ("aesgcm/k9?", about 1% of random
+// payloads) into their plain form.
+func unambiguous(t *testing.T, byKey map[string]int) map[string]int {
+	out := map[string]int{}
+	for l, n := range byKey {
+		if p, ok := strings.CutSuffix(l, "?"); ok {
+			t.Logf("label %s: %d values with an ambiguous key name", l, n)
+			l = p
+		}
+		out[l] += n
+	}
+	return out
 }
 
 func equalInts(a, b []int) bool {
@@ -197,17 +196,3 @@ func equalMaps(a, b map[string]int) bool {
 }
 
 func must[T any](v T, _ error) T { return v }
-
-func TestPrefixes(t *testing.T) {
-	for _, c := range []struct{ etcd, prefix, wantEtcd, wantPrefix string }{
-		{"", "", "/registry", "/registry/"},
-		{"/k8s/", "", "/k8s/", "/k8s/"},
-		{"/k8s", "", "/k8s", "/k8s/"},
-		{"", "/registry/secrets/", "/registry", "/registry/secrets/"},
-	} {
-		e, p := scan.Prefixes(c.etcd, c.prefix)
-		if e != c.wantEtcd || p != c.wantPrefix {
-			t.Errorf("Prefixes(%q, %q) = %q, %q; want %q, %q", c.etcd, c.prefix, e, p, c.wantEtcd, c.wantPrefix)
-		}
-	}
-}

@@ -30,7 +30,7 @@ type Options struct {
 	// multiple of 8 from 0 to 32, taken from the epoch prefix (which keeps
 	// 64−RandomBits bits). 0 gives the largest margin without VM snapshot
 	// restores; 32 bounds the damage of a restore like KMS v2's counter nonce
-	// does, at the price of the margin (see Strategy.Risk).
+	// does, at the price of the margin (see risk.AtrestScheme).
 	RandomBits int
 	// EpochWrites is how many nonces one prefix serves before it is re-drawn;
 	// 0 means MaxEpoch, the most the 32-bit counter allows.
@@ -46,7 +46,7 @@ type Options struct {
 // twice by one Counter. Within one epoch the counter makes every nonce
 // distinct, so two nonces can only collide when two epochs (of this or
 // another process sharing the key: other apiservers, earlier runs) drew the
-// same prefix; the bound is Strategy.Risk. The payload layout is unchanged,
+// same prefix; the bound is risk.AtrestScheme. The payload layout is unchanged,
 // so any kube-apiserver decrypts what a GCM with this source writes.
 //
 // A Counter is safe for concurrent use; the common path is one atomic add.
@@ -137,7 +137,7 @@ func (c *Counter) FillNonce(b []byte) error {
 // learns that the process was restored from a VM snapshot (a VM-generation
 // hook, a thaw hook of the guest agent) before the next write: the restored
 // process then no longer replays the prefix the lost timeline used, and the
-// restore costs only one more epoch in the bound of AtrestScheme.
+// restore costs only one more epoch in the bound of risk.AtrestScheme.
 func (c *Counter) Redraw() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

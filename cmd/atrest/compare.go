@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/atrest-dev/atrest/internal/benchreport"
+	"github.com/atrest-dev/atrest/cmd/atrest/internal/benchreport"
 )
 
 // errGate is returned when a gated metric regressed; the command exits 1.
@@ -87,12 +87,12 @@ func runCompare(_ context.Context, args []string, sio stdio) error {
 		}
 	}
 
-	set, err := benchreport.Read(files...)
-	switch {
-	case set == nil || errors.Is(err, benchreport.ErrNoResults):
+	set, warnings, err := benchreport.Read(files...)
+	if err != nil {
 		return err
-	case err != nil: // lines that are not benchmark results: say so and go on
-		fmt.Fprintf(sio.err, "atrest compare: warning: %v\n", err)
+	}
+	if warnings != nil { // lines that are not benchmark results: say so and go on
+		fmt.Fprintf(sio.err, "atrest compare: warning: %v\n", errors.Join(warnings...))
 	}
 	rep, err := benchreport.Build(set, benchreport.Options{
 		Row: *row, Col: *col, Filter: *filter, Units: unitList, Alpha: *alpha,
@@ -129,7 +129,7 @@ func runCompare(_ context.Context, args []string, sio stdio) error {
 	}
 	var spec []string
 	for _, r := range rules {
-		spec = append(spec, fmt.Sprintf("%s:%g%%", r.Unit, r.Max*100))
+		spec = append(spec, r.String())
 	}
 	if len(regs) == 0 {
 		fmt.Fprintf(sio.out, "\ngate %s (alpha %g): pass\n", strings.Join(spec, ","), *alpha)

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var updateCompare = flag.Bool("update-compare", false, "rewrite testdata/compare/*.golden")
 
 // TestCompareGolden runs "atrest compare" on the result files in
 // testdata/compare and checks the exit status and output against golden files.
@@ -50,21 +47,18 @@ func TestCompareGolden(t *testing.T) {
 	}
 }
 
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *updateCompare {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
+// TestCompareWarnings: lines that are not benchmark results are reported on
+// standard error and the rest is tabulated.
+func TestCompareWarnings(t *testing.T) {
+	var out, errb bytes.Buffer
+	dir := filepath.Join("testdata", "compare")
+	code := run(context.Background(), []string{"compare", "--units", "sec/op", "--col", "/impl", filepath.Join(dir, "syntax.txt")},
+		stdio{strings.NewReader(""), &out, &errb})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestCompare -update-compare)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -run TestCompare -update-compare rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	checkGolden(t, filepath.Join(dir, "syntax.stdout.golden"), out.Bytes())
+	checkGolden(t, filepath.Join(dir, "syntax.stderr.golden"), errb.Bytes())
 }
 
 // TestCompareChart checks that --svg writes well-formed SVG with one line per

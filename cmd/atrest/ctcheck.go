@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/atrest-dev/atrest/ctcheck"
@@ -64,9 +63,12 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 		}
 		all = ctcheck.Sized(*size)
 	}
-	sel, err := selectTargets(all, *targets)
-	if err != nil {
-		return err
+	sel, err := ctcheck.Select(all, *targets)
+	switch {
+	case errors.Is(err, ctcheck.ErrNoMatch):
+		return fmt.Errorf("%w: %v (see -list)", errUsage, err)
+	case err != nil:
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *list {
 		w := tabwriter.NewWriter(sio.out, 0, 4, 2, ' ', 0)
@@ -79,19 +81,9 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 	if !*quiet {
 		cfg.Progress = sio.err
 	}
-	var results []ctcheck.Result
-	for _, t := range sel {
-		for _, ev := range modes {
-			cfg.Evict = ev
-			r, err := ctcheck.Run(ctx, t, cfg)
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				return err
-			}
-			results = append(results, r)
-		}
+	results, err := ctcheck.RunAll(ctx, sel, modes, cfg)
+	if err != nil && ctx.Err() == nil {
+		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(sio.out)
@@ -115,41 +107,4 @@ func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 		return fmt.Errorf("%d of %d runs exceed |t| = %.1f", leaks, len(results), ctcheck.Threshold)
 	}
 	return nil
-}
-
-// selectTargets keeps the targets whose name/impl matches one of the
-// comma-separated patterns; a pattern that matches nothing is a usage error.
-func selectTargets(all []ctcheck.Target, patterns string) ([]ctcheck.Target, error) {
-	var out []ctcheck.Target
-	used := map[string]bool{}
-	for _, p := range strings.Split(patterns, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			p += "/*"
-		}
-		matched := false
-		for _, t := range all {
-			ok, err := path.Match(p, t.ID())
-			if err != nil {
-				return nil, fmt.Errorf("%w: bad pattern %q", errUsage, p)
-			}
-			if ok {
-				matched = true
-				if !used[t.ID()] {
-					used[t.ID()] = true
-					out = append(out, t)
-				}
-			}
-		}
-		if !matched {
-			return nil, fmt.Errorf("%w: no target matches %q (see -list)", errUsage, p)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no target selected", errUsage)
-	}
-	return out, nil
 }

@@ -14,9 +14,13 @@ func init() {
 }
 
 func runDecrypt(ctx context.Context, args []string, sio stdio) error {
-	ch, ad, stored, err := setupKeyed(sio, "decrypt", "--config FILE --key /registry/... [--resource R] < stored > plaintext", args)
+	r, ad, stored, err := setupKeyed(sio, "decrypt", "--config FILE --key /registry/... [--resource R] < stored > plaintext", args, nil)
 	if err != nil {
 		return err
+	}
+	ch := r.chain
+	if r.noRule {
+		fmt.Fprintf(sio.err, "atrest decrypt: note: %s\n", r.why())
 	}
 	pt, stale, err := ch.Decrypt(nil, stored, ad)
 	if err != nil && etcdctlNewline(stored) {

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/atrest-dev/atrest/envelope"
@@ -21,9 +22,10 @@ func init() {
 
 // report is what inspect says of a value; it is also the --json form.
 type report struct {
-	Provider     string   `json:"provider"`          // identity, aescbc, aesgcm, secretbox, kms, or unknown
-	KeyName      string   `json:"keyName,omitempty"` // key (or KMS plugin) name
-	Prefix       string   `json:"prefix"`
+	Provider     string   `json:"provider"`           // identity, aescbc, aesgcm, secretbox, kms, or unknown
+	KeyName      string   `json:"keyName,omitempty"`  // key (or KMS plugin) name
+	Prefix       string   `json:"prefix"`             //
+	Resource     string   `json:"resource,omitempty"` // with --config: the resource whose rule applies
 	StoredBytes  int      `json:"storedBytes"`
 	PayloadBytes int      `json:"payloadBytes"`
 	Layout       string   `json:"layout"`
@@ -40,7 +42,7 @@ type report struct {
 func runInspect(ctx context.Context, args []string, sio stdio) error {
 	var v valueFlags
 	var asJSON bool
-	fs := newFlags(sio, "inspect", "[--config FILE --resource R | --key /registry/...] [--json] < stored")
+	fs := newFlags(sio, "inspect", "[--config FILE (--resource R | --key /registry/...)] [--json] < stored")
 	v.register(fs, false)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of text")
 	if err := parseFlags(fs, args); err != nil {
@@ -49,10 +51,18 @@ func runInspect(ctx context.Context, args []string, sio stdio) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: %w", errUsage, errNoArgs)
 	}
-	var ch *envelope.Chain
+	if err := v.check(); err != nil {
+		return err
+	}
+	var r *resolved
 	if v.config != "" {
-		var err error
-		if ch, err = v.chain(); err != nil {
+		rr, err := v.chain()
+		if err != nil {
+			return err
+		}
+		r = &rr
+	} else if v.resource != "" || v.etcdKey != "" {
+		if _, err := v.resolve(); err != nil { // the same checks, for typos
 			return err
 		}
 	}
@@ -60,105 +70,90 @@ func runInspect(ctx context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	r := inspect(stored, ch)
+	rep := inspect(stored, r)
 	if asJSON {
 		enc := json.NewEncoder(sio.out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return enc.Encode(rep)
 	}
-	printReport(sio.out, r)
+	printReport(sio.out, rep)
 	return nil
 }
 
-// inspect describes stored by its prefix and sizes, against ch if not nil.
-func inspect(stored []byte, ch *envelope.Chain) report {
-	r := report{StoredBytes: len(stored), Entry: -1}
+// inspect describes stored by its prefix and sizes, against r's chain if
+// not nil.
+func inspect(stored []byte, r *resolved) report {
+	rep := report{StoredBytes: len(stored), Entry: -1}
 	if etcdctlNewline(stored) {
-		r.Notes = append(r.Notes, "the value ends with a newline, as etcdctl get --print-value-only prints it; sizes exclude it")
+		rep.Notes = append(rep.Notes, "the value ends with a newline, as etcdctl get --print-value-only prints it; sizes exclude it")
 		stored = stored[:len(stored)-1]
-		r.StoredBytes--
+		rep.StoredBytes--
 	}
-	if ch != nil {
-		r.WriteEntry = ch.Entries()[0].String()
+	var l envelope.Layout
+	if r != nil {
+		ch := r.chain
+		rep.Resource = r.res.Name
+		rep.WriteEntry = ch.Entries()[0].String()
+		if r.noRule {
+			rep.Notes = append(rep.Notes, r.why())
+		}
+		// The configured entries decide the prefix, whatever ':' key names hold.
 		m := ch.Match(stored)
 		if m.Index >= 0 {
-			r.Entry = m.Index
-			r.Provider, r.KeyName, r.Prefix = m.Entry.Provider, m.Entry.Name, m.Entry.Prefix()
+			rep.Entry = m.Index
+			rep.Provider, rep.KeyName, rep.Prefix = m.Entry.Provider, m.Entry.Name, m.Entry.Prefix()
+			l = m.Layout
 			stale := m.Stale()
-			r.Stale = &stale
+			rep.Stale = &stale
 			for _, i := range m.Others {
-				r.OtherEntries = append(r.OtherEntries, ch.Entries()[i].String())
+				rep.OtherEntries = append(rep.OtherEntries, ch.Entries()[i].String())
 			}
 		} else {
-			r.Notes = append(r.Notes, "no entry of the chain matches this prefix: kube-apiserver cannot read it with this configuration")
+			rep.Notes = append(rep.Notes, fmt.Sprintf("no entry of the chain for %s matches this prefix: kube-apiserver cannot read it with this configuration", r.res.Name))
 		}
 	}
-	if r.Provider == "" {
-		r.Provider, r.KeyName, r.Prefix = parsePrefix(stored)
-		if ch == nil && r.Prefix != "" {
-			r.Notes = append(r.Notes, "key names may contain ':'; without --config the name is read up to the first ':'")
-		}
-	}
-	r.PayloadBytes = len(stored) - len(r.Prefix)
-	r.Layout, r.PlaintextMin, r.PlaintextMax, r.Malformed = layout(r.Provider, r.PayloadBytes)
-	return r
-}
-
-// parsePrefix reads k8s:enc:<provider>:v<n>:<name>: without a configuration.
-func parsePrefix(stored []byte) (provider, name, prefix string) {
-	if !bytes.HasPrefix(stored, []byte(envelope.EncryptedPrefix)) {
-		return envelope.Identity, "", ""
-	}
-	rest := string(stored[len(envelope.EncryptedPrefix):min(len(stored), 512)])
-	parts := strings.SplitN(rest, ":", 4)
-	if len(parts) < 4 {
-		return "unknown", "", ""
-	}
-	prefix = envelope.EncryptedPrefix + parts[0] + ":" + parts[1] + ":" + parts[2] + ":"
-	return parts[0], parts[2], prefix
-}
-
-// layout describes a provider's payload of n bytes and the plaintext sizes
-// it can hold, or why it is malformed.
-func layout(provider string, n int) (desc string, lo, hi int, malformed string) {
-	switch provider {
-	case envelope.Identity:
-		return "plaintext", n, n, ""
-	case envelope.AESCBC:
-		desc = "IV(16) || AES-CBC ciphertext with PKCS#7 padding"
+	if rep.Provider == "" {
+		p, err := envelope.ParsePrefix(stored)
 		switch {
-		case n < 32:
-			return desc, 0, 0, fmt.Sprintf("%d bytes: shorter than an IV and one block", n)
-		case n%16 != 0:
-			return desc, 0, 0, fmt.Sprintf("%d bytes: the ciphertext is not a whole number of 16-byte blocks", n)
+		case err != nil && p.Provider == "":
+			rep.Provider = "unknown"
+			rep.Notes = append(rep.Notes, "the k8s:enc: prefix is not <provider>:<version>:<name>:")
+		case err != nil:
+			rep.Provider, rep.KeyName, rep.Prefix = "unknown", p.Name, string(stored[:p.Len])
+			rep.Notes = append(rep.Notes, fmt.Sprintf("provider %q version %q is not one kube-apiserver writes (kms v1 is refused since 1.29)", p.Provider, p.Version))
+		default:
+			rep.Provider, rep.KeyName, rep.Prefix = p.Provider, p.Name, string(stored[:p.Len])
+			l, _ = envelope.LayoutOf(p.Provider)
+			if p.Ambiguous {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("the key name is ambiguous without --config: %q, or a longer name containing ':'", p.Name))
+			}
 		}
-		return desc, n - 32, n - 17, ""
-	case envelope.AESGCM:
-		desc = "nonce(12) || ciphertext || tag(16)"
-		if n < 28 {
-			return desc, 0, 0, fmt.Sprintf("%d bytes: shorter than nonce and tag", n)
-		}
-		return desc, n - 28, n - 28, ""
-	case envelope.Secretbox:
-		desc = "nonce(24) || tag(16) || XSalsa20 ciphertext"
-		if n < 40 {
-			return desc, 0, 0, fmt.Sprintf("%d bytes: shorter than nonce and tag", n)
-		}
-		return desc, n - 40, n - 40, ""
-	case envelope.KMSv2:
-		return "protobuf EncryptedObject (KMS v2)", 0, 0, ""
 	}
-	return "unknown", 0, 0, ""
+	rep.PayloadBytes = len(stored) - len(rep.Prefix)
+	if l.Provider == "" {
+		rep.Layout = "unknown"
+		return rep
+	}
+	rep.Layout = l.Desc
+	var err error
+	rep.PlaintextMin, rep.PlaintextMax, err = l.Plaintext(rep.PayloadBytes)
+	if pe, ok := errors.AsType[*envelope.PayloadError](err); ok {
+		rep.Malformed = fmt.Sprintf("%d bytes: %s", pe.Size, pe.Reason)
+	}
+	return rep
 }
 
 func printReport(w io.Writer, r report) {
 	line := func(k, format string, a ...any) { fmt.Fprintf(w, "%-11s %s\n", k+":", fmt.Sprintf(format, a...)) }
 	line("provider", "%s", r.Provider)
 	if r.KeyName != "" {
-		line("key name", "%s", r.KeyName)
+		line("key name", "%s", quoteName(r.KeyName))
 	}
 	if r.Prefix != "" {
-		line("prefix", "%s (%d bytes)", r.Prefix, len(r.Prefix))
+		line("prefix", "%s (%d bytes)", quoteName(r.Prefix), len(r.Prefix))
+	}
+	if r.Resource != "" {
+		line("resource", "%s", r.Resource)
 	}
 	line("stored", "%d bytes", r.StoredBytes)
 	line("payload", "%d bytes: %s", r.PayloadBytes, r.Layout)
@@ -173,15 +168,26 @@ func printReport(w io.Writer, r report) {
 	}
 	if r.Stale != nil {
 		if *r.Stale {
-			line("stale", "yes: read with entry %d, but the chain writes with %s; kube-apiserver rewrites it on its next update", r.Entry, r.WriteEntry)
+			line("stale", "yes: read with entry %d, but the chain writes with %s; kube-apiserver rewrites it on its next update", r.Entry, quoteName(r.WriteEntry))
 		} else {
-			line("stale", "no: written with the chain's write entry %s", r.WriteEntry)
+			line("stale", "no: written with the chain's write entry %s", quoteName(r.WriteEntry))
 		}
 	}
 	if len(r.OtherEntries) > 0 {
-		line("also tried", "%s (same prefix; tried in order if the first fails)", strings.Join(r.OtherEntries, ", "))
+		line("also tried", "%s (same prefix; tried in order if the first fails)", quoteName(strings.Join(r.OtherEntries, ", ")))
 	}
 	for _, n := range r.Notes {
 		line("note", "%s", n)
 	}
+}
+
+// quoteName quotes a name from the data if it holds anything but printable
+// ASCII, so that no escape sequence reaches the terminal.
+func quoteName(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

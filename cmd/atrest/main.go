@@ -12,7 +12,21 @@
 //	etcdctl get --print-value-only /registry/secrets/default/s1 |
 //	    atrest inspect --config enc.yaml --resource secrets --key /registry/secrets/default/s1
 //
-// Exit status: 0 on success, 1 on a failure of the operation, 2 on bad usage.
+// Exit status:
+//
+//	0  success
+//	1  the operation failed (an error, e.g. a value no key reads, etcd
+//	   unreachable or gone away, a rotation stopped midway)
+//	2  bad usage: unknown command or flag, a malformed or contradictory
+//	   flag (--resource that does not match --key, TLS flags with http://
+//	   endpoints or with --snapshot, --workers or --max-bytes out of range)
+//	3  the snapshot file is corrupt, truncated, not an etcd backend, or
+//	   fails etcd's SHA-256 checksum: nothing was reported from it
+//	4  refused: encrypt would have written plaintext for a resource no rule
+//	   of the configuration names (--allow-plaintext overrides)
+//
+// docs/operating.md says what scan and rotate do under failures and how to
+// resume a rotation.
 package main
 
 import (
@@ -24,6 +38,8 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+
+	"github.com/atrest-dev/atrest/store"
 )
 
 // stdio is what a command reads and writes; tests pass buffers.
@@ -53,6 +69,18 @@ func register(c command) {
 // errUsage marks an error as a usage error (exit status 2). The flag package
 // has already printed the details when it is returned for a flag error.
 var errUsage = errors.New("usage error")
+
+// errRefused marks a refusal to write plaintext (exit status 4).
+var errRefused = errors.New("refused")
+
+// Exit statuses; see the package documentation.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitSnapshot = 3
+	exitRefused  = 4
+)
 
 // newFlags returns a FlagSet for a command that prints to sio.err and whose
 // usage line names the command.
@@ -87,35 +115,48 @@ func main() {
 // run executes one command line and returns the exit status.
 func run(ctx context.Context, args []string, sio stdio) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
+		switch {
+		case len(args) > 2:
+			fmt.Fprintf(sio.err, "atrest help: takes at most one command name\n")
+			return exitUsage
+		case len(args) == 2:
 			if c, ok := commands[args[1]]; ok {
 				return run(ctx, []string{c.name, "-h"}, sio)
 			}
+			fmt.Fprintf(sio.err, "atrest help: unknown command %q\n\n", args[1])
+			usage(sio.err)
+			return exitUsage
 		}
 		usage(sio.err)
 		if len(args) == 0 {
-			return 2
+			return exitUsage
 		}
-		return 0
+		return exitOK
 	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(sio.err, "atrest: unknown command %q\n\n", args[0])
 		usage(sio.err)
-		return 2
+		return exitUsage
 	}
 	err := c.run(ctx, args[1:], sio)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
+		return exitOK
 	case errors.Is(err, errUsage):
 		if err != errUsage {
 			fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
 		}
-		return 2
+		return exitUsage
+	case errors.Is(err, store.ErrSnapshot):
+		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
+		return exitSnapshot
+	case errors.Is(err, errRefused):
+		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
+		return exitRefused
 	default:
 		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
-		return 1
+		return exitFailure
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -114,14 +114,6 @@ func TestNonceSimulate(t *testing.T) {
 	}
 }
 
-func TestNormalQuantile(t *testing.T) {
-	for p, z := range map[float64]float64{0.975: 1.959964, 0.9995: 3.290527, 0.99999: 4.264891} {
-		if got := normalQuantile(p); math.Abs(got-z) > 1e-5 {
-			t.Errorf("normalQuantile(%g) = %.6f, want %.6f", p, got, z)
-		}
-	}
-}
-
 func TestNonceMarkdown(t *testing.T) {
 	code, out, _ := runNonceCmd(t, "--markdown", "--provider", "atrest", "--writes", "2^32")
 	if code != 0 {
@@ -132,4 +124,66 @@ func TestNonceMarkdown(t *testing.T) {
 			t.Errorf("markdown output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestNonceGolden pins the output of "atrest nonce", tables and errors, byte
+// for byte against testdata/nonce/<name>.stdout and .stderr.
+func TestNonceGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"default", nil, 0},
+		{"markdown", []string{"--markdown"}, 0},
+		{"rate_lifetime", []string{"--provider", "aesgcm", "--rate", "100/s", "--lifetime", "1y"}, 0},
+		{"lifetimes", []string{"--rate", "6000/min", "--starts", "12"}, 0},
+		{"restored", []string{"--provider", "atrest", "--writes", "2^40", "--restores", "2", "--replay", "10", "--rate", "1e6/h"}, 0},
+		{"writes", []string{"--provider", "kmsv2-xnonce", "--writes", "1.5*2^40", "--target", "1e-9", "--markdown"}, 0},
+		{"restores", []string{"--provider", "kmsv2-counter", "--writes", "1e6", "--restores", "1", "--replay", "1000"}, 0},
+		{"tiny_target", []string{"--provider", "aescbc", "--writes", "3", "--target", "2^-300", "--rate", "1/d"}, 0},
+		{"bad_rate", []string{"--rate", "5/fortnight"}, 2},
+		{"bad_lifetime", []string{"--rate", "1", "--lifetime", "soon"}, 2},
+		{"bad_widths", []string{"--writes", "1", "--simulate", "--widths", "40-50"}, 2},
+		{"bad_provider", []string{"--provider", "rot13"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runNonceCmd(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, errs)
+			}
+			dir := filepath.Join("testdata", "nonce")
+			checkGolden(t, filepath.Join(dir, tc.name+".stdout"), []byte(out))
+			checkGolden(t, filepath.Join(dir, tc.name+".stderr"), []byte(errs))
+		})
+	}
+}
+
+// TestNonceSimulateGolden pins --simulate with a fixed seed: the table on
+// standard output and in nonce-sim.txt, the progress lines and the chart.
+// Only the run time and the output directory vary, and are replaced.
+func TestNonceSimulateGolden(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runNonceCmd(t, "--provider", "aesgcm", "--writes", "1", "--simulate", "--widths", "16,18-19",
+		"--trials", "200", "--seed", "7", "--out", dir, "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	}
+	took := regexp.MustCompile(`Took [0-9a-zµ.]+\.`)
+	norm := func(s string) []byte {
+		return []byte(took.ReplaceAllString(strings.ReplaceAll(s, dir, "OUT"), "Took T."))
+	}
+	golden := filepath.Join("testdata", "nonce")
+	checkGolden(t, filepath.Join(golden, "simulate.stdout"), norm(out))
+	checkGolden(t, filepath.Join(golden, "simulate.stderr"), []byte(errs))
+	txt, err := os.ReadFile(filepath.Join(dir, "nonce-sim.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join(golden, "simulate.txt"), norm(string(txt)))
+	svg, err := os.ReadFile(filepath.Join(dir, "nonce-sim.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join(golden, "simulate.svg"), svg)
 }

@@ -18,13 +18,16 @@ func init() {
 	})
 }
 
+// maxWorkers caps --workers: more only adds memory and etcd load.
+const maxWorkers = 256
+
 func runRotate(ctx context.Context, args []string, sio stdio) error {
 	fs := newFlags(sio, "rotate", "--config FILE --endpoints URLS (--dry-run | --apply) [flags]")
 	var sf storeFlags
 	sf.register(fs, "rotate")
 	dryRun := fs.Bool("dry-run", false, "count the stale values, write nothing")
 	apply := fs.Bool("apply", false, "rewrite the stale values")
-	workers := fs.Int("workers", 8, "concurrent rewrites")
+	workers := fs.Int("workers", 8, fmt.Sprintf("concurrent rewrites (1 to %d)", maxWorkers))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,20 +39,20 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 		return fmt.Errorf("%w: --endpoints is required (rotation writes to a live etcd)", errUsage)
 	case *dryRun == *apply:
 		return fmt.Errorf("%w: give exactly one of --dry-run and --apply", errUsage)
-	case *workers < 1:
-		return fmt.Errorf("%w: --workers must be at least 1", errUsage)
+	case *workers < 1 || *workers > maxWorkers:
+		return fmt.Errorf("%w: --workers must be between 1 and %d", errUsage, maxWorkers)
 	}
 	cfg, err := envelope.LoadConfig(sf.config)
 	if err != nil {
 		return err
 	}
-	cli, err := sf.client()
+	cli, err := sf.client(ctx, sio)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
 	start := time.Now()
-	opts := rotate.Options{Prefix: sf.prefix, EtcdPrefix: sf.etcdPrefix, DryRun: *dryRun, Workers: *workers}
+	opts := rotate.Options{Prefix: sf.prefix, EtcdPrefix: sf.etcdPrefix, DryRun: *dryRun, Workers: *workers, RequestTimeout: sf.commandTimeout}
 	if !sf.quiet {
 		opts.Progress = func(s rotate.Summary) {
 			fmt.Fprintf(sio.err, "rotate: %d values read, %d stale, %d rewritten (%.1fs)\n", s.Values, s.Stale, s.Rewritten, time.Since(start).Seconds())
@@ -68,10 +71,14 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 	if *dryRun {
 		mode = "dry run"
 	}
-	fmt.Fprintf(sio.out, "rotate (%s): %d values read in %.1fs\n", mode, s.Values, time.Since(start).Seconds())
+	done := "in"
+	if err != nil {
+		done = "before it stopped, in"
+	}
+	fmt.Fprintf(sio.out, "rotate (%s): %d values read %s %.1fs\n", mode, s.Values, done, time.Since(start).Seconds())
 	fmt.Fprintf(sio.out, "  fresh       %8d  already under the write key\n", s.Fresh)
 	if *dryRun {
-		fmt.Fprintf(sio.out, "  stale       %8d  would be rewritten under the write key\n", s.Stale)
+		fmt.Fprintf(sio.out, "  stale       %8d  would be rewritten under the write key\n", s.Stale-s.Unwritable)
 	} else {
 		fmt.Fprintf(sio.out, "  stale       %8d  found\n", s.Stale)
 		fmt.Fprintf(sio.out, "  rewritten   %8d  with compare-and-swap on mod revision\n", s.Rewritten)
@@ -81,9 +88,15 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 		fmt.Fprintf(sio.out, "  conflicts   %8d  a concurrent write won; the key was re-read\n", s.Conflicts)
 		fmt.Fprintf(sio.out, "  gone        %8d  deleted meanwhile\n", s.Gone)
 	}
+	if s.Unwritable > 0 {
+		fmt.Fprintf(sio.out, "  unwritable  %8d  stale, but the write provider is KMS v2, which atrest cannot write: left alone (kube-apiserver rewrites them on update)\n", s.Unwritable)
+	}
 	fmt.Fprintf(sio.out, "  unreadable  %8d  no configured key reads them: left alone\n", s.Unreadable)
 	if s.Unchecked > 0 {
-		fmt.Fprintf(sio.out, "  kms         %8d  KMS v2 values: left alone\n", s.Unchecked)
+		fmt.Fprintf(sio.out, "  kms         %8d  KMS v2 values atrest cannot read: left alone\n", s.Unchecked)
+	}
+	if s.Unresolved > 0 {
+		fmt.Fprintf(sio.out, "  unresolved  %8d  under keys atrest cannot map to a resource: left alone (see atrest scan)\n", s.Unresolved)
 	}
 	return err
 }

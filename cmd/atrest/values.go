@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"regexp"
 	"strings"
 
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/store"
 )
 
 // defaultMaxBytes bounds what the value commands read from standard input:
@@ -18,10 +21,11 @@ const defaultMaxBytes = 64 << 20
 
 // valueFlags are the flags shared by encrypt, decrypt and inspect.
 type valueFlags struct {
-	config   string
-	resource string
-	etcdKey  string
-	maxBytes int64
+	config     string
+	resource   string
+	etcdKey    string
+	etcdPrefix string
+	maxBytes   int64
 }
 
 func (v *valueFlags) register(fs *flag.FlagSet, configRequired bool) {
@@ -30,43 +34,120 @@ func (v *valueFlags) register(fs *flag.FlagSet, configRequired bool) {
 		req = " (required)"
 	}
 	fs.StringVar(&v.config, "config", "", "EncryptionConfiguration `file`, as given to kube-apiserver's --encryption-provider-config"+req)
-	fs.StringVar(&v.resource, "resource", "", "`resource` the value belongs to, as resource or resource.group (e.g. secrets, deployments.apps); default: taken from --key")
+	fs.StringVar(&v.resource, "resource", "", "`resource` the value belongs to, as resource or resource.group (e.g. secrets, deployments.apps); default: taken from --key, which it must match")
 	fs.StringVar(&v.etcdKey, "key", "", "the value's etcd `key`, e.g. /registry/secrets/default/s1: aesgcm authenticates it, so it must be exact")
-	fs.Int64Var(&v.maxBytes, "max-bytes", defaultMaxBytes, "refuse standard input longer than this many `bytes`")
+	fs.StringVar(&v.etcdPrefix, "etcd-prefix", store.DefaultEtcdPrefix, "kube-apiserver's --etcd-prefix, from which the resource of --key is derived")
+	fs.Int64Var(&v.maxBytes, "max-bytes", defaultMaxBytes, "refuse standard input longer than this many `bytes` (at least 1)")
 }
 
-// resourceName returns --resource, or the resource in a /registry/<resource>/…
-// etcd key, as kube-apiserver lays its keys out.
-func (v *valueFlags) resourceName() (string, error) {
+// check refuses flag values that are out of range.
+func (v *valueFlags) check() error {
+	if v.maxBytes < 1 {
+		return fmt.Errorf("%w: --max-bytes must be at least 1", errUsage)
+	}
+	return nil
+}
+
+// resourceName matches what a configuration can name: resource or
+// resource.group, lowercase.
+var resourceName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+
+// resolve returns the resource of the value: the one kube-apiserver stores
+// under --key (store.ResourceOf, the one resolver every command uses), which
+// --resource must then match; or --resource when the key does not tell. A
+// --resource that is malformed, or names no built-in resource of a built-in
+// group (a typo such as Secrets, secret or deployments), is a usage error
+// with a suggestion.
+func (v *valueFlags) resolve() (store.Resource, error) {
 	if v.resource != "" {
-		return v.resource, nil
+		if err := checkResource(v.resource); err != nil {
+			return store.Resource{}, err
+		}
 	}
-	parts := strings.Split(strings.TrimPrefix(v.etcdKey, "/"), "/")
-	if len(parts) >= 3 && parts[0] == "registry" && parts[1] != "" {
-		return parts[1], nil
+	if v.etcdKey == "" {
+		if v.resource == "" {
+			return store.Resource{}, fmt.Errorf("%w: --resource or --key is required to find the resource's rule", errUsage)
+		}
+		return store.Resource{Name: v.resource}, nil
 	}
-	return "", fmt.Errorf("%w: --resource is required (it cannot be taken from --key %q)", errUsage, v.etcdKey)
+	res, err := store.ResourceOf(v.etcdKey, v.etcdPrefix)
+	switch {
+	case err == nil && v.resource != "" && v.resource != res.Name:
+		return store.Resource{}, fmt.Errorf("%w: --resource %s does not match --key %q, which kube-apiserver uses for %s", errUsage, v.resource, v.etcdKey, res.Name)
+	case err == nil:
+		return res, nil
+	case v.resource == "":
+		return store.Resource{}, fmt.Errorf("%w: --resource is required: %v", errUsage, err)
+	}
+	return store.Resource{Name: v.resource}, nil
 }
 
-// chain loads the configuration and returns the chain for the resource.
-func (v *valueFlags) chain() (*envelope.Chain, error) {
-	if v.config == "" {
-		return nil, fmt.Errorf("%w: --config is required", errUsage)
+// checkResource refuses a --resource no configuration rule could mean.
+func checkResource(name string) error {
+	hint := ""
+	if s := store.Suggest(name); s != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", s)
 	}
-	res, err := v.resourceName()
+	if !resourceName.MatchString(name) {
+		return fmt.Errorf("%w: --resource %q is not a resource name: want lowercase resource or resource.group, e.g. secrets or deployments.apps%s", errUsage, name, hint)
+	}
+	_, group, _ := strings.Cut(name, ".")
+	if !store.BuiltIn(name) && store.BuiltInGroup(group) {
+		what := "group " + group
+		if group == "" {
+			what = "the core group"
+		}
+		return fmt.Errorf("%w: --resource %s: %s has no such resource%s", errUsage, name, what, hint)
+	}
+	return nil
+}
+
+// resolved is what the value commands work with.
+type resolved struct {
+	res   store.Resource
+	chain *envelope.Chain
+	// noRule is set when no rule of the configuration names the resource
+	// (kube-apiserver stores it with identity) or kube-apiserver never
+	// encrypts it: writing it means writing plaintext.
+	noRule bool
+}
+
+// chain resolves the resource, loads the configuration and returns the
+// resource's chain.
+func (v *valueFlags) chain() (resolved, error) {
+	if v.config == "" {
+		return resolved{}, fmt.Errorf("%w: --config is required", errUsage)
+	}
+	res, err := v.resolve()
 	if err != nil {
-		return nil, err
+		return resolved{}, err
 	}
 	cfg, err := envelope.LoadConfig(v.config)
 	if err != nil {
-		return nil, err
+		return resolved{}, err
 	}
-	return cfg.For(res)
+	ch, err := store.ChainFor(cfg, res)
+	if err != nil {
+		return resolved{}, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return resolved{res: res, chain: ch, noRule: res.Unencrypted || ch == envelope.IdentityChain()}, nil
 }
 
-// readInput reads all of r, refusing more than max bytes.
+// why says why r's values are stored in the clear.
+func (r resolved) why() string {
+	if r.res.Unencrypted {
+		return fmt.Sprintf("kube-apiserver never encrypts %s, whatever the configuration", r.res.Name)
+	}
+	return fmt.Sprintf("no rule of the configuration names %s (no exact, *.group or *.* rule): kube-apiserver stores it in plaintext", r.res.Name)
+}
+
+// readInput reads all of r, refusing more than max bytes (max >= 1).
 func readInput(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++ // one more byte tells that the input is too long
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading standard input: %w", err)
 	}
@@ -85,26 +166,32 @@ func etcdctlNewline(data []byte) bool {
 var errNoArgs = errors.New("takes no arguments: the value is read from standard input")
 
 // setupKeyed parses the flags of encrypt and decrypt, which need a
-// configuration and the etcd key, and returns the chain, the etcd key and
-// standard input.
-func setupKeyed(sio stdio, name, usage string, args []string) (ch *envelope.Chain, etcdKey, input []byte, err error) {
+// configuration and the etcd key, and returns the resolved chain, the etcd
+// key and standard input. extra registers a command's own flags.
+func setupKeyed(sio stdio, name, usage string, args []string, extra func(*flag.FlagSet)) (r resolved, etcdKey, input []byte, err error) {
 	var v valueFlags
 	fs := newFlags(sio, name, usage)
 	v.register(fs, true)
+	if extra != nil {
+		extra(fs)
+	}
 	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, nil, err
+		return r, nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, nil, nil, fmt.Errorf("%w: %w", errUsage, errNoArgs)
+		return r, nil, nil, fmt.Errorf("%w: %w", errUsage, errNoArgs)
+	}
+	if err := v.check(); err != nil {
+		return r, nil, nil, err
 	}
 	if v.etcdKey == "" {
-		return nil, nil, nil, fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
+		return r, nil, nil, fmt.Errorf("%w: --key is required: the etcd key is aesgcm's authenticated data", errUsage)
 	}
-	if ch, err = v.chain(); err != nil {
-		return nil, nil, nil, err
+	if r, err = v.chain(); err != nil {
+		return r, nil, nil, err
 	}
 	if input, err = readInput(sio.in, v.maxBytes); err != nil {
-		return nil, nil, nil, err
+		return r, nil, nil, err
 	}
-	return ch, []byte(v.etcdKey), input, nil
+	return r, []byte(v.etcdKey), input, nil
 }

@@ -7,6 +7,7 @@ package etcdtest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/snapshot"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -31,12 +34,17 @@ type Options struct {
 	NoFsync bool
 	// QuotaBytes is the backend quota; 0 means 8 GiB, enough for the demos.
 	QuotaBytes int64
+	// TLS, if set, serves clients over https with these files, requiring
+	// a client certificate signed by TLS.CA.
+	TLS *TLSFiles
 }
 
 // Cluster is a running etcd cluster on 127.0.0.1.
 type Cluster struct {
-	Endpoints []string // client URLs, http://127.0.0.1:port
+	Endpoints []string // client URLs, http://127.0.0.1:port (https with TLS)
 	members   []*embed.Etcd
+	configs   []*embed.Config
+	tls       *TLSFiles
 }
 
 // freePorts returns n distinct free TCP ports on 127.0.0.1. embed cannot
@@ -95,17 +103,16 @@ func start(o Options) (*Cluster, error) {
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, (&url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])}).String()))
 	}
 	token := fmt.Sprintf("atrest-%d", time.Now().UnixNano())
-	c := &Cluster{}
-	type result struct {
-		e   *embed.Etcd
-		err error
-	}
-	results := make(chan result, o.Members)
+	c := &Cluster{tls: o.TLS}
 	for i := range o.Members {
 		cfg := embed.NewConfig()
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = filepath.Join(o.Dir, cfg.Name)
 		cfg.ListenClientUrls = []url.URL{u(ports[2*i])}
+		if o.TLS != nil {
+			cfg.ListenClientUrls[0].Scheme = "https"
+			cfg.ClientTLSInfo = transport.TLSInfo{CertFile: o.TLS.ServerCert, KeyFile: o.TLS.ServerKey, TrustedCAFile: o.TLS.CA, ClientCertAuth: true}
+		}
 		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
 		cfg.ListenPeerUrls = []url.URL{u(ports[2*i+1])}
 		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
@@ -120,6 +127,23 @@ func start(o Options) (*Cluster, error) {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, err
 		}
+		c.configs = append(c.configs, cfg)
+	}
+	if err := c.startMembers(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startMembers starts every configured member and waits until each is
+// ready.
+func (c *Cluster) startMembers() error {
+	type result struct {
+		e   *embed.Etcd
+		err error
+	}
+	results := make(chan result, len(c.configs))
+	for _, cfg := range c.configs {
 		// Members of a multi-member cluster block in StartEtcd until a
 		// quorum has started, so they start concurrently.
 		go func() {
@@ -128,7 +152,7 @@ func start(o Options) (*Cluster, error) {
 		}()
 	}
 	var errs []error
-	for range o.Members {
+	for range c.configs {
 		r := <-results
 		if r.err != nil {
 			errs = append(errs, r.err)
@@ -138,20 +162,45 @@ func start(o Options) (*Cluster, error) {
 	}
 	if len(errs) > 0 {
 		c.Close()
-		return nil, fmt.Errorf("etcdtest: starting etcd: %w", errors.Join(errs...))
+		return fmt.Errorf("etcdtest: starting etcd: %w", errors.Join(errs...))
 	}
 	for _, e := range c.members {
 		select {
 		case <-e.Server.ReadyNotify():
 		case err := <-e.Err():
 			c.Close()
-			return nil, fmt.Errorf("etcdtest: etcd failed: %w", err)
+			return fmt.Errorf("etcdtest: etcd failed: %w", err)
 		case <-time.After(60 * time.Second):
 			c.Close()
-			return nil, errors.New("etcdtest: etcd did not become ready within 60s")
+			return errors.New("etcdtest: etcd did not become ready within 60s")
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// Restart starts the members again after Close, on the same data
+// directories and ports, so a test can take etcd away and bring it back.
+func (c *Cluster) Restart() error {
+	if len(c.members) > 0 {
+		return errors.New("etcdtest: Restart of a running cluster")
+	}
+	return c.startMembers()
+}
+
+// DataDB returns the bbolt file of member i (member/snap/db), which a
+// stopped member leaves consistent on disk.
+func (c *Cluster) DataDB(i int) string {
+	return filepath.Join(c.configs[i].Dir, "member", "snap", "db")
+}
+
+// TLSConfig returns a client TLS configuration for a TLS cluster (nil for
+// a plain one), with the client certificate.
+func (c *Cluster) TLSConfig() (*tls.Config, error) {
+	if c.tls == nil {
+		return nil, nil
+	}
+	info := transport.TLSInfo{CertFile: c.tls.ClientCert, KeyFile: c.tls.ClientKey, TrustedCAFile: c.tls.CA}
+	return info.ClientConfig()
 }
 
 // New starts a cluster for a test or benchmark, in a temporary directory,
@@ -168,9 +217,14 @@ func New(tb testing.TB, members int) *Cluster {
 
 // Client returns a client connected to every member.
 func (c *Cluster) Client() (*clientv3.Client, error) {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	return clientv3.New(clientv3.Config{
 		Endpoints:   c.Endpoints,
 		DialTimeout: 10 * time.Second,
+		TLS:         tlsCfg,
 		Logger:      zap.NewNop(),
 		// Values up to the server's 1.5 MiB request limit and pages of them.
 		MaxCallRecvMsgSize: 256 << 20,
@@ -203,4 +257,17 @@ func WaitContext(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	tb.Cleanup(cancel)
 	return ctx
+}
+
+// SaveSnapshot writes a snapshot of member i to path the way etcdctl
+// snapshot save does (clientv3's snapshot.SaveWithVersion): the bbolt
+// database as the Maintenance.Snapshot stream sends it, ending with its
+// SHA-256.
+func (c *Cluster) SaveSnapshot(ctx context.Context, i int, path string) error {
+	tlsCfg, err := c.TLSConfig()
+	if err != nil {
+		return err
+	}
+	_, err = snapshot.SaveWithVersion(ctx, zap.NewNop(), clientv3.Config{Endpoints: c.Endpoints[i : i+1], TLS: tlsCfg, DialTimeout: 10 * time.Second}, path)
+	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // Keyring holds named keys, "provider/name" -> base64 secret, that
@@ -36,23 +37,11 @@ type Rule struct {
 
 // Config renders an EncryptionConfiguration from rules.
 func (kr Keyring) Config(rules ...Rule) string {
-	var b strings.Builder
-	b.WriteString("kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\nresources:\n")
+	var c kubepeer.Config
 	for _, r := range rules {
-		fmt.Fprintf(&b, "- resources: ['%s']\n  providers:\n", strings.Join(r.Resources, "', '"))
-		for _, p := range r.Providers {
-			if p == "identity" {
-				b.WriteString("  - identity: {}\n")
-				continue
-			}
-			prov, names, _ := strings.Cut(p, ":")
-			fmt.Fprintf(&b, "  - %s:\n      keys:\n", prov)
-			for _, n := range strings.Split(names, ",") {
-				fmt.Fprintf(&b, "      - name: %s\n        secret: %s\n", n, kr[prov+"/"+n])
-			}
-		}
+		c.Rules = append(c.Rules, kubepeer.Rule{Resources: r.Resources, Providers: kubepeer.Keyring(kr).Providers(r.Providers...)})
 	}
-	return b.String()
+	return c.YAML()
 }
 
 // Writer writes values into etcd through kube-apiserver's transformers for
@@ -186,7 +175,7 @@ func FillMixed(ctx context.Context, cli *clientv3.Client, dir string) (*Mixed, e
 	delete(m.Values, "/registry/secrets/default/deleted")
 
 	// Two values under aesgcm/k2 with the same nonce.
-	key, err := decodeKey(kr["aesgcm/k2"])
+	key, err := DecodeKey(kr["aesgcm/k2"])
 	if err != nil {
 		return nil, err
 	}

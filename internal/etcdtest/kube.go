@@ -4,40 +4,30 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"flag"
-	"io"
-	"os"
-	"path/filepath"
-	"sync"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/klog/v2"
+
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // Kube holds kube-apiserver's own transformers (k8s.io/apiserver), loaded
 // from an EncryptionConfiguration by its own loader: the values they write
 // are what a real cluster stores.
 type Kube struct {
-	m      encryptionconfig.StaticTransformers
+	m      kubepeer.Transformers
 	cancel context.CancelFunc
 }
 
 // LoadKube loads the EncryptionConfiguration yaml with kube-apiserver's
 // loader. dir receives the file (the loader only reads files).
 func LoadKube(yaml, dir string) (*Kube, error) {
-	path := filepath.Join(dir, "kube-encryption.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-etcdtest")
+	m, err := kubepeer.Load(ctx, dir, []byte(yaml))
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	return &Kube{m: cfg.Transformers, cancel: cancel}, nil
+	return &Kube{m: m, cancel: cancel}, nil
 }
 
 // Close stops the loader's background work.
@@ -45,9 +35,7 @@ func (k *Kube) Close() { k.cancel() }
 
 // Transformer returns kube-apiserver's transformer for resource
 // ("secrets", "deployments.apps").
-func (k *Kube) Transformer(resource string) value.Transformer {
-	return k.m.TransformerForResource(schema.ParseGroupResource(resource))
-}
+func (k *Kube) Transformer(resource string) value.Transformer { return k.m.For(resource) }
 
 // Encrypt transforms plaintext for storage under etcdKey, as kube-apiserver
 // does before writing it.
@@ -77,18 +65,8 @@ func Object(n int) []byte {
 	return b
 }
 
-var klogOnce sync.Once
+// SilenceKlog discards the peer's klog output (kubepeer.SilenceKlog).
+func SilenceKlog() { kubepeer.SilenceKlog() }
 
-// SilenceKlog discards the peer's klog output, which every deliberately
-// failed decryption would otherwise print.
-func SilenceKlog() {
-	klogOnce.Do(func() {
-		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-		klog.InitFlags(fs)
-		fs.Set("logtostderr", "false")
-		fs.Set("stderrthreshold", "FATAL")
-		klog.SetOutput(io.Discard)
-	})
-}
-
-func decodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }
+// DecodeKey decodes a base64 key of a Keyring.
+func DecodeKey(b64 string) ([]byte, error) { return base64.StdEncoding.DecodeString(b64) }

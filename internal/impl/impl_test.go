@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func TestSelect(t *testing.T) {
 	if plan.Pick(5) != pC {
 		t.Fatal("a failed Select changed the plan")
 	}
-	if !Select("test", "A") || plan.Pick(0) != pA || plan.Pick(1<<40) != pA {
+	if !Select("test", "A") || plan.Pick(0) != pA || plan.Pick(math.MaxInt) != pA {
 		t.Fatal("Select A did not force A")
 	}
 	if got := Describe("test"); got != "A (forced)" {
@@ -90,7 +91,7 @@ func TestTable(t *testing.T) {
 		n    int
 		want Path
 	}{
-		{&seal, 0, pC}, {&seal, 63, pC}, {&seal, 64, pA}, {&seal, 4095, pA}, {&seal, 4096, pC}, {&seal, 1 << 40, pC},
+		{&seal, 0, pC}, {&seal, 63, pC}, {&seal, 64, pA}, {&seal, 4095, pA}, {&seal, 4096, pC}, {&seal, math.MaxInt, pC},
 		{&open, 0, pA}, {&open, 1 << 20, pA},
 	} {
 		if got := c.plan.Pick(c.n); got != c.want {

@@ -1,4 +1,5 @@
-// Command gcm generates aead's VAES/VPCLMULQDQ AVX-512 AES-GCM with avo.
+// Command gcm generates aead's VAES/VPCLMULQDQ AES-GCM with avo: an AVX-512
+// kernel on zmm registers (this file) and an AVX2 one on ymm (vaes256.go).
 //
 // Run it through go generate in the parent package:
 //
@@ -186,19 +187,53 @@ func ghashReduce() {
 }
 
 // ghashMulX sets dst = a*b for single blocks (xmm), a being a key power.
-// dst may be a or b.
-func ghashMulX(a, b, dst, t0, t1, t2, gfp Register) {
+// dst may be a or b. With avx512 it uses VPTERNLOGD for the three-way XORs
+// (and may use registers X16-X31); without, only VEX encodings.
+func ghashMulX(avx512 bool, a, b, dst, t0, t1, t2, gfp Register) {
+	xor3 := func(x, y, acc Register) { // acc ^= x ^ y
+		if avx512 {
+			VPTERNLOGD(Imm(0x96), x, y, acc)
+			return
+		}
+		VPXOR(x, acc, acc)
+		VPXOR(y, acc, acc)
+	}
 	VPCLMULQDQ(Imm(0x00), a, b, t0)
 	VPCLMULQDQ(Imm(0x01), a, b, t1)
 	VPCLMULQDQ(Imm(0x10), a, b, t2)
-	VPXORD(t2, t1, t1)
+	VPXOR(t2, t1, t1)
 	VPCLMULQDQ(Imm(0x01), t0, gfp, t2)
 	VPSHUFD(Imm(0x4e), t0, t0)
-	VPTERNLOGD(Imm(0x96), t2, t0, t1)
+	xor3(t2, t0, t1)
 	VPCLMULQDQ(Imm(0x11), a, b, dst)
 	VPCLMULQDQ(Imm(0x01), t1, gfp, t0)
 	VPSHUFD(Imm(0x4e), t1, t1)
-	VPTERNLOGD(Imm(0x96), t0, t1, dst)
+	xor3(t0, t1, dst)
+}
+
+// aesBlockMem encrypts the block in x (xmm) with the nr (10, 12 or 14)
+// round keys at rk, read from memory: VEX encodings only.
+func aesBlockMem(x, rk, nr Register) {
+	VPXOR(Mem{Base: rk}, x, x)
+	for r := 1; r <= 9; r++ {
+		VAESENC(Mem{Base: rk, Disp: 16 * r}, x, x)
+	}
+	l10, l12, done := label("aesx_last10"), label("aesx_last12"), label("aesx_done")
+	CMPQ(nr, Imm(12))
+	JB(LabelRef(l10))
+	VAESENC(Mem{Base: rk, Disp: 160}, x, x)
+	VAESENC(Mem{Base: rk, Disp: 176}, x, x)
+	JE(LabelRef(l12))
+	VAESENC(Mem{Base: rk, Disp: 192}, x, x)
+	VAESENC(Mem{Base: rk, Disp: 208}, x, x)
+	VAESENCLAST(Mem{Base: rk, Disp: 224}, x, x)
+	JMP(LabelRef(done))
+	Label(l12)
+	VAESENCLAST(Mem{Base: rk, Disp: 192}, x, x)
+	JMP(LabelRef(done))
+	Label(l10)
+	VAESENCLAST(Mem{Base: rk, Disp: 160}, x, x)
+	Label(done)
 }
 
 // ghashSteps returns, as separate steps for aesRounds, the hashing of the
@@ -497,11 +532,11 @@ func crypt(name string, open bool) {
 	SHLQ(Imm(3), RAX)
 	Load(Param("ad").Len(), RBX)
 	SHLQ(Imm(3), RBX)
-	MOVQ(RAX, X0)
+	VMOVQ(RAX, X0) // VEX: a legacy-SSE MOVQ here costs an SSE/AVX transition on Intel
 	VPINSRQ(Imm(1), RBX, X0, X0)
 	VPXORD(X0, ACC.AsX(), ACC.AsX())
 	VMOVDQU(Mem{Base: htab, Disp: 240}, X1)
-	ghashMulX(X1, ACC.AsX(), ACC.AsX(), X2, X3, X4, GFP.AsX())
+	ghashMulX(true, X1, ACC.AsX(), ACC.AsX(), X2, X3, X4, GFP.AsX())
 	VPSHUFB(BSW.AsX(), ACC.AsX(), ACC.AsX())
 
 	// Tag = E(J0) ^ GHASH.
@@ -516,15 +551,16 @@ func initKey() {
 	Pragma("noescape")
 	Doc(
 		"gcmInitVAES computes the hash key H = AES(rk, 0) and stores H^16..H^1,",
-		"byte-reflected and multiplied by x^-1, in htab[0:256].",
+		"byte-reflected and multiplied by x^-1, in htab[0:256]. It uses xmm",
+		"registers and VEX encodings only (AVX, AES, PCLMULQDQ), so the",
+		"VAES-512 and VAES-256 kernels share it.",
 	)
 	rk, nr, htab := RDI, R8, R9
 	Load(Param("rk"), rk)
 	Load(Param("nr"), nr)
 	Load(Param("htab"), htab)
-	loadKeys(rk)
-	VPXORD(X0, X0, X0)
-	aesRounds([]VecPhysical{Z0}, nr, xw, nil)
+	VPXOR(X0, X0, X0)
+	aesBlockMem(X0, rk, nr)
 	VPSHUFB(bswapMask, X0, X0)
 	// Multiply by x^-1 in GCM's bit order: a left shift by one of the
 	// 128-bit value, and an XOR with the polynomial if a bit was carried
@@ -533,27 +569,31 @@ func initKey() {
 	VPSHUFD(Imm(0xd3), X0, X1)
 	VPSRAD(Imm(31), X1, X1)
 	VPADDQ(X0, X0, X0)
-	VPTERNLOGD(Imm(0x78), gfpolyCarry, X1, X0)
+	VPAND(gfpolyCarry, X1, X1)
+	VPXOR(X1, X0, X0)
 	VMOVDQU(X0, Mem{Base: htab, Disp: 240})
 	VMOVDQU(gfpoly, X3)
 	VMOVDQA(X0, X2)
 	for i := 2; i <= 16; i++ {
-		ghashMulX(X0, X2, X2, X4, X5, X6, X3)
+		ghashMulX(false, X0, X2, X2, X4, X5, X6, X3)
 		VMOVDQU(X2, Mem{Base: htab, Disp: 256 - 16*i})
 	}
-	VZEROUPPER()
 	RET()
 }
 
 func subWord() {
 	TEXT("aesSubWord", NOSPLIT, "func(w uint32) uint32")
-	Doc("aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.")
+	Doc(
+		"aesSubWord applies the AES S-box to each byte of w, with AESENCLAST.",
+		"It needs AVX: like every function here it uses only VEX encodings, so",
+		"that no SSE/AVX transition can happen next to the AVX-512 kernels.",
+	)
 	Load(Param("w"), EAX)
-	MOVQ(RAX, X0)
-	PSHUFD(Imm(0), X0, X0)
-	PXOR(X1, X1)
-	AESENCLAST(X1, X0)
-	MOVQ(X0, RAX)
+	VMOVQ(RAX, X0)
+	VPSHUFD(Imm(0), X0, X0)
+	VPXOR(X1, X1, X1)
+	VAESENCLAST(X1, X0, X0)
+	VMOVQ(X0, RAX)
 	Store(EAX, ReturnIndex(0))
 	RET()
 }
@@ -561,9 +601,12 @@ func subWord() {
 func main() {
 	ConstraintExpr("!purego")
 	consts()
+	consts256()
 	subWord()
 	initKey()
 	crypt("gcmSealVAES512", false)
 	crypt("gcmOpenVAES512", true)
+	crypt256("gcmSealVAES256", false)
+	crypt256("gcmOpenVAES256", true)
 	Generate()
 }

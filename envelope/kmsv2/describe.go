@@ -1,0 +1,52 @@
+package kmsv2
+
+import "fmt"
+
+// Info describes a stored KMS v2 payload as far as it can be told without
+// the plugin. The provider name is not in the payload but in the value's
+// prefix, which the envelope package parses.
+type Info struct {
+	KeyID         string        // the KMS key (KEK) the DEK source is encrypted under
+	DEKSourceType DEKSourceType // AES_GCM_KEY or HKDF_SHA256_XNONCE_AES_GCM_SEED
+	// DEKSource identifies the DEK or seed: SHA-256 of kube-apiserver's DEK
+	// cache key (type, encrypted DEK source, key ID, annotations). Values
+	// written with the same DEK or seed have the same DEKSource; a
+	// kube-apiserver makes one per start and per key ID change.
+	DEKSource          [32]byte
+	EncryptedDEKSource int      // bytes of the plugin's ciphertext of the DEK or seed
+	Annotations        []string // annotation keys, sorted
+	AnnotationBytes    int      // keys and values
+	EncryptedData      int      // bytes of encryptedData
+	Plaintext          int      // bytes it decrypts to, if it authenticates
+}
+
+// Describe parses payload (the bytes after k8s:enc:kms:v2:<name>:) with
+// Parse and describes it. It fails with Parse's errors, and with
+// ErrShortData when the data is shorter than its layout's overhead.
+func Describe(payload []byte) (Info, error) {
+	o, err := Parse(payload)
+	if err != nil {
+		return Info{}, err
+	}
+	return o.Info()
+}
+
+// Info describes o; see Describe.
+func (o *Object) Info() (Info, error) {
+	in := Info{
+		KeyID:              string(o.KeyID),
+		DEKSourceType:      o.DEKSourceType,
+		DEKSource:          cacheKeyHash(o.DEKSourceType, o.EncryptedDEKSource, o.KeyID, o.Annotations),
+		EncryptedDEKSource: len(o.EncryptedDEKSource),
+		EncryptedData:      len(o.EncryptedData),
+		Plaintext:          len(o.EncryptedData) - overhead(o.DEKSourceType),
+	}
+	for _, a := range o.Annotations {
+		in.Annotations = append(in.Annotations, string(a.Key))
+		in.AnnotationBytes += len(a.Key) + len(a.Value)
+	}
+	if in.Plaintext < 0 {
+		return in, fmt.Errorf("%w: %d bytes of %s data", ErrShortData, in.EncryptedData, o.DEKSourceType)
+	}
+	return in, nil
+}
