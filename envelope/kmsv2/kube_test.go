@@ -409,7 +409,7 @@ func TestKubeKMSAnnotations(t *testing.T) {
 		}
 		payload := bytes.TrimPrefix(v, []byte("k8s:enc:kms:v2:ann:"))
 		info, err := kmsv2.Describe(payload)
-		if err != nil || strings.Join(info.Annotations, ",") != "b.example.com,version.kms.atrest.dev" {
+		if err != nil || fmt.Sprint(info.Annotations) != "[{b.example.com 0} {version.kms.atrest.dev 1}]" {
 			t.Fatalf("%s: %+v %v", w.name, info, err)
 		}
 		for _, r := range sides {
