@@ -10,13 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/kmsplugin"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // The KMS v2 rows of BenchmarkTransform: provider=kms, impl=atrest and
@@ -81,23 +80,19 @@ func setupKMS(tb testing.TB, c cell) (op func(dst []byte) ([]byte, error), pt []
 	go func() { kmsplugin.Serve(ctx, ln, p, 5*time.Second, time.Second); close(served) }()
 	tb.Cleanup(func() { cancel(); <-served })
 
-	yaml := "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n" +
-		"  - kms: {apiVersion: v2, name: bench, endpoint: '" + endpoint + "'}\n"
-	path := filepath.Join(dir, "enc.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := envelope.ParseConfig([]byte(yaml))
+	conf := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"},
+		Providers: []kubepeer.Provider{kubepeer.KMS("bench", endpoint)}}}}
+	cfg, err := envelope.ParseConfig([]byte(conf.YAML()))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cfg.Close() })
 	ch, _ := cfg.For("secrets")
-	kc, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-bench")
+	m, err := kubepeer.Load(ctx, dir, []byte(conf.YAML()))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ktr := encryptionconfig.StaticTransformers(kc.Transformers).TransformerForResource(schema.GroupResource{Resource: "secrets"})
+	ktr := m.For("secrets")
 	kube := kubeT{tr: ktr, ctx: context.Background(), dc: value.DefaultContext(etcdKey)}
 	atrest := atrestT{ch}
 

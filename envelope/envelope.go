@@ -55,9 +55,12 @@ var (
 	// ErrEncryptedData is returned by the identity provider for a value that
 	// starts with k8s:enc:; Decrypt skips it silently and tries the next entry.
 	ErrEncryptedData = errors.New("envelope: identity transformer tried to read encrypted data")
-	// ErrUnsupported is returned for providers atrest can recognise but not
-	// run: KMS, which needs the cluster's KMS plugin.
-	ErrUnsupported = errors.New("envelope: provider not supported by atrest")
+	// ErrUnsupported is matched by the errors of a provider atrest cannot
+	// run at this moment: a KMS v2 entry whose plugin is unreachable (its
+	// errors then match kmsv2.ErrUnavailable too). Callers that audit or
+	// rewrite many values (scan, rotate) count such values as unchecked or
+	// unwritable and go on, rather than calling them unreadable or failing.
+	ErrUnsupported = errors.New("envelope: provider cannot be used now")
 	// ErrEmptyChain is returned by NewChain without entries.
 	ErrEmptyChain = errors.New("envelope: a chain needs at least one entry")
 )
@@ -249,16 +252,4 @@ func (identity) Open(dst, payload, _ []byte) ([]byte, error) {
 		return dst, ErrEncryptedData
 	}
 	return append(dst, payload...), nil
-}
-
-// unsupported stands in for a provider atrest cannot run (KMS): it fails
-// every operation with ErrUnsupported, so the rest of the chain still works.
-type unsupported struct{ what string }
-
-func (u unsupported) Seal(dst, _, _ []byte) ([]byte, error) {
-	return dst, fmt.Errorf("%w: %s", ErrUnsupported, u.what)
-}
-
-func (u unsupported) Open(dst, _, _ []byte) ([]byte, error) {
-	return dst, fmt.Errorf("%w: %s", ErrUnsupported, u.what)
 }

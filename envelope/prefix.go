@@ -7,6 +7,7 @@ import (
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
+	"github.com/atrest-dev/atrest/envelope/kmsv2"
 )
 
 // This file owns the stored format's facts: the prefix
@@ -50,8 +51,8 @@ func formatPrefix(provider, name string) string {
 
 // Layout is the shape of one provider's payload (what follows the prefix):
 // where its nonce or IV sits, its tag, and the overhead they add to the
-// plaintext. It is built from the cbc and aead constants, so it cannot drift
-// from the ciphers.
+// plaintext. It is built from the cbc, aead and kmsv2 constants, so it
+// cannot drift from the ciphers.
 type Layout struct {
 	Provider string
 	// Nonce is the size of the random nonce or IV that starts the payload;
@@ -66,10 +67,16 @@ type Layout struct {
 	Block int
 	// Variable is set when the overhead is not fixed: the KMS v2 payload is a
 	// protobuf EncryptedObject (package envelope/kmsv2 reads it), whose size
-	// depends on the key ID, the encrypted DEK source and the annotations.
+	// depends on the key ID, the encrypted DEK source and the annotations,
+	// and whose data's overhead depends on its DEK source type
+	// (kmsv2.Overhead). PlaintextOf reads such a payload.
 	Variable bool
 	// Desc describes the payload in one line, for people.
 	Desc string
+
+	// describe returns the plaintext size of a Variable layout's payload
+	// from its content.
+	describe func(payload []byte) (int, error)
 }
 
 var layouts = map[string]Layout{
@@ -80,8 +87,17 @@ var layouts = map[string]Layout{
 		Desc: fmt.Sprintf("nonce(%d) || ciphertext || tag(%d)", aead.GCMNonceSize, aead.GCMTagSize)},
 	Secretbox: {Provider: Secretbox, Nonce: aead.SecretboxNonceSize, Tag: aead.SecretboxTagSize, TagFirst: true,
 		Desc: fmt.Sprintf("nonce(%d) || tag(%d) || XSalsa20 ciphertext", aead.SecretboxNonceSize, aead.SecretboxTagSize)},
-	// The place of the KMS v2 payload: a protobuf message, no fixed overhead.
-	KMSv2: {Provider: KMSv2, Variable: true, Desc: "protobuf EncryptedObject (KMS v2)"},
+	// A protobuf message whose encryptedData has kmsv2.DataLayout.
+	KMSv2: {Provider: KMSv2, Variable: true, describe: kmsPlaintext,
+		Desc: fmt.Sprintf("protobuf EncryptedObject (KMS v2); encryptedData is %s (%s) or %s (%s)",
+			kmsv2.DataLayout(kmsv2.HKDFSeed), kmsv2.HKDFSeed, kmsv2.DataLayout(kmsv2.AESGCMKey), kmsv2.AESGCMKey)},
+}
+
+// kmsPlaintext is the plaintext size of a KMS v2 payload, as kmsv2.Describe
+// tells it.
+func kmsPlaintext(payload []byte) (int, error) {
+	in, err := kmsv2.Describe(payload)
+	return in.Plaintext, err
 }
 
 // LayoutOf returns the payload layout of a provider (Identity, AESCBC,
@@ -105,11 +121,12 @@ func (l Layout) Overhead() int {
 }
 
 // PayloadError says why a payload of Size bytes cannot be opened by any key
-// of its provider. It matches ErrMalformedPayload.
+// of its provider. It matches ErrMalformedPayload, and Err if set.
 type PayloadError struct {
 	Provider string
 	Size     int
 	Reason   string // e.g. "shorter than nonce and tag"
+	Err      error  // the provider's own error (a kmsv2 sentinel), if any
 }
 
 func (e *PayloadError) Error() string {
@@ -117,6 +134,8 @@ func (e *PayloadError) Error() string {
 }
 
 func (e *PayloadError) Is(target error) bool { return target == ErrMalformedPayload }
+
+func (e *PayloadError) Unwrap() error { return e.Err }
 
 // Plaintext returns the plaintext sizes a payload of n bytes holds, as
 // kube-apiserver writes it (aescbc: the padding length is known only after
@@ -141,6 +160,22 @@ func (l Layout) Plaintext(n int) (lo, hi int, err error) {
 		return fail("shorter than nonce and tag")
 	}
 	return n - l.Nonce - l.Tag, n - l.Nonce - l.Tag, nil
+}
+
+// PlaintextOf returns the plaintext sizes payload holds, as Plaintext does
+// for its size, or a *PayloadError when no key can open it. A Variable
+// layout (KMS v2) reads the payload: the size its kmsv2.Describe gives
+// (encryptedData less kmsv2.Overhead of its DEK source type), or a
+// *PayloadError wrapping the kmsv2 error when it does not parse.
+func (l Layout) PlaintextOf(payload []byte) (lo, hi int, err error) {
+	if l.describe == nil {
+		return l.Plaintext(len(payload))
+	}
+	n, err := l.describe(payload)
+	if err != nil {
+		return 0, 0, &PayloadError{Provider: l.Provider, Size: len(payload), Reason: err.Error(), Err: err}
+	}
+	return n, n, nil
 }
 
 // NonceOf returns the nonce (or IV) at the start of payload, or nil if the

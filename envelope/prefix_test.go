@@ -10,6 +10,8 @@ import (
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/envelope/kmsv2"
+	"github.com/atrest-dev/atrest/kmsplugin"
 )
 
 func TestParsePrefix(t *testing.T) {
@@ -167,8 +169,63 @@ func TestLayoutsMatchCiphers(t *testing.T) {
 	if l, ok := envelope.LayoutOf("kms"); !ok || !l.Variable || l.Overhead() != 0 {
 		t.Errorf("kms layout %+v", l)
 	}
+	if _, _, err := (envelope.Entry{Provider: "kms"}).Layout().Plaintext(100); err != nil {
+		t.Errorf("kms layout, size alone: %v", err)
+	}
 	if _, ok := envelope.LayoutOf("nope"); ok {
 		t.Error("layout of an unknown provider")
+	}
+}
+
+// TestKMSLayout checks the KMS v2 layout against what a KMS v2 provider
+// seals, for both DEK source types: PlaintextOf reads the payload and gives
+// the plaintext size exactly, and a payload that does not parse, or whose
+// data is shorter than its type's overhead, is malformed with kmsv2's
+// sentinel.
+func TestKMSLayout(t *testing.T) {
+	l, _ := envelope.LayoutOf(envelope.KMSv2)
+	for _, want := range []string{kmsv2.DataLayout(kmsv2.HKDFSeed), kmsv2.DataLayout(kmsv2.AESGCMKey)} {
+		if !strings.Contains(l.Desc, want) {
+			t.Errorf("kms layout %q does not say %q", l.Desc, want)
+		}
+	}
+	pl, err := kmsplugin.NewWithKEKs(kmsplugin.Options{}, key(32, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []kmsv2.DEKSourceType{kmsv2.HKDFSeed, kmsv2.AESGCMKey} {
+		p := kmsv2.New("p", pl, kmsv2.WithDEKSourceType(typ))
+		for _, n := range []int{0, 1, 100, 5000} {
+			v, err := p.Seal(nil, make([]byte, n), []byte("/registry/secrets/a/b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi, err := l.PlaintextOf(v)
+			if err != nil || lo != n || hi != n {
+				t.Fatalf("%s, %d bytes: PlaintextOf = %d, %d, %v", typ, n, lo, hi, err)
+			}
+			o, _ := kmsv2.Parse(v)
+			if len(o.EncryptedData)-n != kmsv2.Overhead(typ) {
+				t.Fatalf("%s: data overhead %d, kmsv2.Overhead %d", typ, len(o.EncryptedData)-n, kmsv2.Overhead(typ))
+			}
+			// Data one byte shorter than the overhead.
+			o.EncryptedData = o.EncryptedData[:kmsv2.Overhead(typ)-1]
+			short, err := o.AppendMarshal(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := l.PlaintextOf(short); !errors.Is(err, envelope.ErrMalformedPayload) || !errors.Is(err, kmsv2.ErrShortData) {
+				t.Fatalf("%s: short data: %v", typ, err)
+			}
+		}
+	}
+	if _, _, err := l.PlaintextOf([]byte("not protobuf")); !errors.Is(err, envelope.ErrMalformedPayload) || !errors.Is(err, kmsv2.ErrMalformed) {
+		t.Errorf("malformed payload: %v", err)
+	}
+	// Fixed layouts answer from the size, as Plaintext does.
+	g, _ := envelope.LayoutOf(envelope.AESGCM)
+	if lo, hi, err := g.PlaintextOf(make([]byte, 40)); lo != 12 || hi != 12 || err != nil {
+		t.Errorf("aesgcm PlaintextOf(40) = %d, %d, %v", lo, hi, err)
 	}
 }
 

@@ -135,18 +135,18 @@ func kubeLoadKMS(yaml []byte) (kubepeer.Transformers, error) {
 }
 
 func (c kmsConf) yaml(endpoint string) string {
-	y := "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n"
+	var ps []kubepeer.Provider
 	for _, p := range c.providers {
 		switch p {
 		case "kms":
-			y += fmt.Sprintf("  - kms: {apiVersion: v2, name: %s, endpoint: '%s'}\n", c.name, endpoint)
+			ps = append(ps, kubepeer.KMS(c.name, endpoint))
 		case "identity":
-			y += "  - identity: {}\n"
+			ps = append(ps, kubepeer.Identity)
 		case "aesgcm":
-			y += "  - aesgcm: {keys: [{name: g1, secret: " + base64.StdEncoding.EncodeToString(detKey("kms-gcm", 32)) + "}]}\n"
+			ps = append(ps, kubepeer.Provider{Kind: envelope.AESGCM, Keys: []kubepeer.Key{{Name: "g1", Secret: base64.StdEncoding.EncodeToString(detKey("kms-gcm", 32))}}})
 		}
 	}
-	return y
+	return kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: ps}}}.YAML()
 }
 
 func (c kmsConf) prefix() []byte { return []byte("k8s:enc:kms:v2:" + c.name + ":") }

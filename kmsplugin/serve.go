@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -95,4 +96,39 @@ func Serve(ctx context.Context, ln net.Listener, svc kmsservice.Service, timeout
 	}
 	gs.Stop()
 	return err
+}
+
+// Server is a plugin served in the background on a unix socket, for tests,
+// demos and programs that embed the plugin.
+type Server struct {
+	Endpoint string // the socket, unix:///path
+
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// Start opens endpoint with Listen and serves svc on it with Serve in a new
+// goroutine until Stop.
+func Start(endpoint string, svc kmsservice.Service) (*Server, error) {
+	ln, err := Listen(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{Endpoint: endpoint, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- Serve(ctx, ln, svc, 5*time.Second, time.Second) }()
+	return s, nil
+}
+
+// Stop stops the server and waits until it has stopped (calls in progress
+// get a second) and removed its socket. It returns what Serve returned; a
+// second Stop returns the same.
+func (s *Server) Stop() error {
+	s.once.Do(func() {
+		s.cancel()
+		s.err = <-s.done
+	})
+	return s.err
 }

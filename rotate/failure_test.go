@@ -16,6 +16,7 @@ import (
 	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // fill writes n values of resource under prefix with kube-apiserver's
@@ -34,17 +35,21 @@ func fill(t *testing.T, ctx context.Context, w *etcdtest.Writer, yaml, resource,
 	return m
 }
 
+// kmsConfig writes secrets with a KMS v2 plugin that does not exist, and
+// configmaps with aesgcm.
 func kmsConfig(kr etcdtest.Keyring) string {
-	return "kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\nresources:\n" +
-		"- resources: [secrets]\n  providers:\n  - kms: {apiVersion: v2, name: plugin, endpoint: unix:///nonexistent/kms.sock}\n" +
-		"  - aesgcm: {keys: [{name: k1, secret: " + kr["aesgcm/k1"] + "}]}\n" +
-		"- resources: [configmaps]\n  providers:\n  - aesgcm: {keys: [{name: k2, secret: " + kr["aesgcm/k2"] + "}, {name: k1, secret: " + kr["aesgcm/k1"] + "}]}\n"
+	p := kubepeer.Keyring(kr).Providers
+	return kubepeer.Config{Rules: []kubepeer.Rule{
+		{Resources: []string{"secrets"}, Providers: append([]kubepeer.Provider{kubepeer.KMS("plugin", "unix:///nonexistent/kms.sock")}, p("aesgcm:k1")...)},
+		{Resources: []string{"configmaps"}, Providers: p("aesgcm:k2,k1")},
+	}}.YAML()
 }
 
 // TestRotateKMSWriteProvider: with KMS v2 as the write provider of
-// secrets, --dry-run counted their stale values as to be rewritten and
-// --apply aborted on the first batch, leaving other resources unrotated.
-// Both modes now count them as unwritable and go on.
+// secrets and its plugin unreachable, --dry-run counted their stale values
+// as to be rewritten and --apply aborted on the first batch, leaving other
+// resources unrotated. Both modes now count them as unwritable and go on
+// (TestRotateKMS does the same with a real plugin that is down).
 func TestRotateKMSWriteProvider(t *testing.T) {
 	c := etcdtest.New(t, 1)
 	cli := c.TestClient(t)

@@ -13,6 +13,13 @@
 // Rotation is idempotent: a value already under the write key is left
 // alone, so a rotation that stopped (etcd went away, a deadline, an
 // interrupt) is resumed by running it again.
+//
+// KMS v2 values are read and rewritten through their plugin: a value is
+// stale when its key ID or DEK source type is not what the provider writes
+// now (after a KEK rotation at the plugin). When a plugin cannot be reached,
+// its values are counted as unchecked, and stale values whose write
+// provider it is as unwritable; both are left alone, and the rotation goes
+// on with the rest. Running it again once the plugin is up finishes it.
 package rotate
 
 import (
@@ -53,6 +60,8 @@ type Options struct {
 // fresh, stale, unreadable, unchecked or unresolved; a stale value is then
 // rewritten, or unwritable, or gone, or left as a concurrent writer
 // changed it (a conflict, after which the new value is considered afresh).
+// Unchecked and unwritable values are those of a KMS v2 plugin that could
+// not be reached (errors matching envelope.ErrUnsupported).
 type Summary struct {
 	Values     int64 `json:"values"`     // read
 	Fresh      int64 `json:"fresh"`      // already under the write key
@@ -62,9 +71,9 @@ type Summary struct {
 	Conflicts  int64 `json:"conflicts"`  // compare-and-swap failures, each followed by a re-read
 	Gone       int64 `json:"gone"`       // deleted by someone else before the rewrite
 	Unreadable int64 `json:"unreadable"` // no configured key reads them: left alone
-	Unchecked  int64 `json:"unchecked"`  // KMS v2 values atrest cannot read: left alone
-	// Unwritable stale values have a write provider atrest cannot write
-	// with (KMS v2 without its plugin: envelope.ErrUnsupported): left alone.
+	Unchecked  int64 `json:"unchecked"`  // KMS v2 values whose plugin was unreachable: left alone
+	// Unwritable stale values have a write provider that could not be used
+	// (a KMS v2 plugin that was unreachable): left alone.
 	Unwritable int64 `json:"unwritable"`
 	// Unresolved values are under keys atrest cannot map to a resource
 	// (store.ErrUnknownResource), so it does not know their chain: left
@@ -95,7 +104,8 @@ func (e *StoppedError) Error() string {
 func (e *StoppedError) Unwrap() error { return e.Err }
 
 // unwritable reports whether a write error means the write provider cannot
-// be used here, so the value is skipped (and counted), not a failure.
+// be used now (a KMS v2 plugin that is unreachable), so the value is skipped
+// (and counted), not a failure.
 func unwritable(err error) bool { return errors.Is(err, envelope.ErrUnsupported) }
 
 // Rotate reads every key under the prefix and rewrites the stale ones with

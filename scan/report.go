@@ -30,8 +30,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "snapshot verified: %s\n", r.Verified)
 	}
 	fmt.Fprintln(ew)
+	t := r.Totals
+	// An UNCHECKED column when some KMS v2 plugin was unreachable.
+	unchecked := func(n int) string { return "" }
+	uncheckedHead, blank := "", ""
+	if t.Unchecked > 0 {
+		unchecked = func(n int) string { return fmt.Sprintf("%d\t", n) }
+		uncheckedHead, blank = "UNCHECKED\t", "\t"
+	}
 	tw := tabwriter.NewWriter(ew, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESOURCE\tWRITE KEY\tVALUES\tSTORED WITH\tCOUNT\tPLAINTEXT\tSTALE\tUNREADABLE\t")
+	fmt.Fprintln(tw, "RESOURCE\tWRITE KEY\tVALUES\tSTORED WITH\tCOUNT\tPLAINTEXT\tSTALE\tUNREADABLE\t"+uncheckedHead)
 	for _, res := range r.Resources {
 		labels := make([]string, 0, len(res.ByKey))
 		for l := range res.ByKey {
@@ -46,17 +54,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(labels) > 0 {
 			first = labels[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t\n", name, quote(res.Chain[0]), res.Values, quote(first), res.ByKey[first],
-			res.Plaintext, res.Stale, res.Unreadable)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", name, quote(res.Chain[0]), res.Values, quote(first), res.ByKey[first],
+			res.Plaintext, res.Stale, res.Unreadable, unchecked(res.Unchecked))
 		for _, l := range labels[min(1, len(labels)):] {
-			fmt.Fprintf(tw, "\t\t\t%s\t%d\t\t\t\t\n", quote(l), res.ByKey[l])
+			fmt.Fprintf(tw, "\t\t\t%s\t%d\t\t\t\t%s\n", quote(l), res.ByKey[l], blank)
 		}
 	}
-	t := r.Totals
 	if t.Unresolved > 0 {
-		fmt.Fprintf(tw, "(unknown resource)\t-\t%d\t\t\t?\t?\t?\t\n", t.Unresolved)
+		fmt.Fprintf(tw, "(unknown resource)\t-\t%d\t\t\t?\t?\t?\t%s\n", t.Unresolved, strings.Repeat("?\t", len(blank)))
 	}
-	fmt.Fprintf(tw, "total\t\t%d\t\t\t%d\t%d\t%d\t\n", t.Values, t.Plaintext, t.Stale, t.Unreadable)
+	fmt.Fprintf(tw, "total\t\t%d\t\t\t%d\t%d\t%d\t%s\n", t.Values, t.Plaintext, t.Stale, t.Unreadable, unchecked(t.Unchecked))
 	tw.Flush()
 
 	fmt.Fprintln(ew)
@@ -71,6 +78,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			100*float64(k.Values)/k.MaxWrites)
 	}
 	tw.Flush()
+
+	if len(r.KMS) > 0 {
+		fmt.Fprintln(ew)
+		r.writeKMS(ew)
+	}
 
 	fmt.Fprintln(ew)
 	if len(r.NonceReuse) == 0 {
@@ -96,7 +108,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if t.Unchecked > 0 {
-		fmt.Fprintf(ew, "%d KMS v2 values not checked (they need the cluster's KMS plugin)\n", t.Unchecked)
+		fmt.Fprintf(ew, "%d KMS v2 values not checked: their plugin was unreachable (they are counted per key ID above; scan again when it is up)\n", t.Unchecked)
 	}
 	if len(r.Unresolved) > 0 {
 		fmt.Fprintf(ew, "unknown resources: %d values under key segments atrest cannot map to a resource (not audited):\n", t.Unresolved)
@@ -113,6 +125,44 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "warning: %s\n", w)
 	}
 	return ew.err
+}
+
+// writeKMS writes the KMS v2 table, a row per provider, key ID and DEK
+// source type, and what each plugin writes now.
+func (r *Report) writeKMS(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "KMS PROVIDER\tKEY ID\tDEK SOURCE TYPE\tCURRENT\tVALUES\tDEK SOURCES\tMOST ON ONE\tSTALE\tUNREADABLE\tUNCHECKED\t")
+	for _, k := range r.KMS {
+		id, typ, most := quote(k.KeyID), k.DEKSourceType, 0
+		if k.KeyID == "" {
+			id, typ = "(malformed)", "-"
+		}
+		if len(k.DEKSources) > 0 {
+			most = k.DEKSources[0].Values
+		}
+		cur := "?"
+		switch {
+		case k.Current == nil:
+		case *k.Current:
+			cur = "yes"
+		default:
+			cur = "no"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", quote(k.Provider), id, typ, cur, k.Values,
+			len(k.DEKSources), most, k.Stale, k.Unreadable, k.Unchecked)
+	}
+	tw.Flush()
+	for _, p := range r.KMSPlugins {
+		switch {
+		case !p.Configured:
+			fmt.Fprintf(w, "%s: no entry of the configuration names this KMS provider: its values are unreadable\n", quote(p.Provider))
+		case p.Reachable:
+			fmt.Fprintf(w, "%s: plugin reachable, writes key ID %s (%s)\n", quote(p.Provider), quote(p.CurrentKeyID), p.CurrentDEKSourceType)
+		default:
+			fmt.Fprintf(w, "%s: plugin unreachable: its values are counted from their payloads, not decrypted (UNCHECKED), and whether their key is current is unknown (?): %s\n",
+				quote(p.Provider), quoteLine(p.Error))
+		}
+	}
 }
 
 // quote returns s as it is if it is made of printable characters other than

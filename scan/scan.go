@@ -4,6 +4,12 @@
 // are stale (readable, but not with the write key), which no configured key
 // can read, and whether any aesgcm key was used twice with the same nonce.
 //
+// KMS v2 values are decrypted through their plugin when it is reachable
+// (stale when their key ID or DEK source type is not what the provider
+// writes now) and counted as unchecked when it is not. Either way each is
+// described from its payload and counted per provider, key ID (KEK) and
+// DEK source type, with the DEKs or seeds the values share (Report.KMS).
+//
 // It reads a store.Source: a live etcd (store.Etcd, ranged gets only) or a
 // snapshot file (store.Snapshot, verified and opened read-only); it never
 // writes. Values under keys it cannot map to a resource are reported
@@ -56,6 +62,10 @@ type Report struct {
 	Resources  []*Resource `json:"resources"`
 	Keys       []*Key      `json:"keys"`
 	NonceReuse []Reuse     `json:"nonceReuse"`
+	// KMS counts the KMS v2 values per provider, key ID and DEK source
+	// type; KMSPlugins says what each provider's plugin writes now.
+	KMS        []*KMSKey    `json:"kms"`
+	KMSPlugins []*KMSPlugin `json:"kmsPlugins"`
 	// Unresolved lists the values atrest could not map to a resource.
 	Unresolved []*Unresolved `json:"unresolved"`
 	// Verified says how a snapshot file was verified (store.VerifiedSHA256
@@ -78,7 +88,9 @@ type Counts struct {
 	// Unreadable values match no configured key or fail to decrypt with
 	// every key whose prefix they carry.
 	Unreadable int `json:"unreadable"`
-	// Unchecked values are KMS v2 values, which need the cluster's plugin.
+	// Unchecked values are KMS v2 values whose plugin was unreachable
+	// (errors matching envelope.ErrUnsupported): not decrypted, but
+	// described from their payload in Report.KMS.
 	Unchecked int `json:"unchecked"`
 	// Unresolved values are under etcd keys atrest cannot map to a
 	// resource (Report.Unresolved): not audited, reported.
@@ -166,6 +178,7 @@ func Scan(ctx context.Context, src store.Source, cfg *envelope.Config, o Options
 		reuse int // index in rep.NonceReuse + 1
 	}
 	nonces := map[string]map[[aead.GCMNonceSize]byte]*seen{}
+	var kms kmsAudit
 	var buf []byte
 	err = src.Each(ctx, o.Prefix, func(kv store.KV) error {
 		etcdKey := string(kv.Key)
@@ -214,6 +227,19 @@ func Scan(ctx context.Context, src store.Source, cfg *envelope.Config, o Options
 		var stale bool
 		buf, idx, stale, err = r.chain.DecryptEntry(buf[:0], kv.Value, kv.Key)
 		clear(buf)
+		if k := kms.add(kv.Value, r.chain, idx); k != nil {
+			switch {
+			case err == nil:
+				k.Read++
+				if stale {
+					k.Stale++
+				}
+			case errors.Is(err, envelope.ErrUnsupported):
+				k.Unchecked++
+			default:
+				k.Unreadable++
+			}
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, envelope.ErrUnsupported):
@@ -312,6 +338,7 @@ func Scan(ctx context.Context, src store.Source, cfg *envelope.Config, o Options
 			"%d values under key segments atrest cannot map to a resource, so it cannot tell whether they should be encrypted: %s; check them with atrest inspect --resource",
 			t.Unresolved, strings.Join(segs, ", ")))
 	}
+	kms.finish(rep)
 	if rep.Verified == store.VerifiedNone {
 		rep.Warnings = append(rep.Warnings, "the snapshot carries no checksum (a member's db file?): its integrity is not verified; prefer etcdctl snapshot save output")
 	}

@@ -13,20 +13,17 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 	"github.com/atrest-dev/atrest/kmsplugin"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
-// TestMain lets a test run this binary as the atrest command
-// (ATREST_TEST_MAIN=1): the test binary's main is atrest's main with the
-// same code, so TestKMSPluginProcess runs the real command as a process.
 // shortDir is a directory with a short path: unix socket paths must fit in
-// 108 bytes.
+// 108 bytes. (TestKMSPluginProcess runs the command as a process: the test
+// binary re-executed with ATREST_TEST_MAIN=1, see TestMain.)
 func shortDir(t *testing.T) string {
 	t.Helper()
 	d, err := os.MkdirTemp("", "kmsp")
@@ -159,32 +156,29 @@ func TestKMSPluginProcess(t *testing.T) {
 	})
 	waitForSocket(t, sock)
 
-	yaml := "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n" +
-		"  - kms: {apiVersion: v2, name: proc, endpoint: 'unix://" + sock + "'}\n  - identity: {}\n"
-	cfgPath := filepath.Join(dir, "enc.yaml")
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"},
+		Providers: []kubepeer.Provider{kubepeer.KMS("proc", "unix://"+sock), kubepeer.Identity}}}}
 	type side struct {
 		name string
 		enc  func([]byte) ([]byte, error)
 		dec  func([]byte) ([]byte, bool, error)
 	}
 	ad := []byte("/registry/secrets/p/q")
+	// Both load the file kubepeer.Load writes.
 	load := func() []side {
-		cfg, err := envelope.LoadConfig(cfgPath)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		m, err := kubepeer.Load(ctx, dir, []byte(conf.YAML()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := m.For("secrets")
+		cfg, err := envelope.LoadConfig(filepath.Join(dir, kubepeer.File))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cfg.Close() })
 		ch, _ := cfg.For("secrets")
-		ctx, cancel := context.WithCancel(context.Background())
-		t.Cleanup(cancel)
-		kc, err := encryptionconfig.LoadEncryptionConfig(ctx, cfgPath, false, "atrest-test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := encryptionconfig.StaticTransformers(kc.Transformers).TransformerForResource(schema.GroupResource{Resource: "secrets"})
 		return []side{
 			{"atrest", func(pt []byte) ([]byte, error) { return ch.Encrypt(nil, pt, ad) },
 				func(v []byte) ([]byte, bool, error) { return ch.Decrypt(nil, v, ad) }},

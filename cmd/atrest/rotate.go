@@ -46,6 +46,7 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
+	defer cfg.Close()
 	cli, err := sf.client(ctx, sio)
 	if err != nil {
 		return err
@@ -89,11 +90,11 @@ func runRotate(ctx context.Context, args []string, sio stdio) error {
 		fmt.Fprintf(sio.out, "  gone        %8d  deleted meanwhile\n", s.Gone)
 	}
 	if s.Unwritable > 0 {
-		fmt.Fprintf(sio.out, "  unwritable  %8d  stale, but the write provider is KMS v2, which atrest cannot write: left alone (kube-apiserver rewrites them on update)\n", s.Unwritable)
+		fmt.Fprintf(sio.out, "  unwritable  %8d  stale, but the write provider's KMS plugin was unreachable: left alone (run again when it is up)\n", s.Unwritable)
 	}
 	fmt.Fprintf(sio.out, "  unreadable  %8d  no configured key reads them: left alone\n", s.Unreadable)
 	if s.Unchecked > 0 {
-		fmt.Fprintf(sio.out, "  kms         %8d  KMS v2 values atrest cannot read: left alone\n", s.Unchecked)
+		fmt.Fprintf(sio.out, "  unchecked   %8d  KMS v2 values whose plugin was unreachable: left alone (run again when it is up)\n", s.Unchecked)
 	}
 	if s.Unresolved > 0 {
 		fmt.Fprintf(sio.out, "  unresolved  %8d  under keys atrest cannot map to a resource: left alone (see atrest scan)\n", s.Unresolved)

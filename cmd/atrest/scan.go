@@ -199,6 +199,7 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
+	defer cfg.Close()
 	var src store.Source
 	if *snapshot != "" {
 		src = &store.Snapshot{Path: *snapshot}

@@ -41,12 +41,27 @@ var (
 	ErrDEK = errors.New("kmsv2: invalid DEK or seed from the plugin")
 )
 
-// overhead returns how many bytes typ's layout adds to the plaintext.
-func overhead(typ DEKSourceType) int {
+// Overhead returns how many bytes the data layout of typ adds to the
+// plaintext: NonceSize+TagSize (28) for AESGCMKey, InfoSize+NonceSize+
+// TagSize (60) for HKDFSeed. An encryptedData of n bytes holds n-Overhead
+// plaintext bytes if it authenticates. Other types, which Parse refuses,
+// get AESGCMKey's.
+func Overhead(typ DEKSourceType) int {
 	if typ == HKDFSeed {
 		return InfoSize + NonceSize + TagSize
 	}
 	return NonceSize + TagSize
+}
+
+// DataLayout describes the encryptedData of typ in one line, for people:
+// "nonce(12) || ciphertext || tag(16)" for AESGCMKey and
+// "info(32) || nonce(12) || ciphertext || tag(16)" for HKDFSeed.
+func DataLayout(typ DEKSourceType) string {
+	l := fmt.Sprintf("nonce(%d) || ciphertext || tag(%d)", NonceSize, TagSize)
+	if typ == HKDFSeed {
+		l = fmt.Sprintf("info(%d) || ", InfoSize) + l
+	}
+	return l
 }
 
 // dek is a decrypted DEK source: it opens the data of every value written
@@ -82,7 +97,7 @@ func newDEK(typ DEKSourceType, key []byte, nonces aead.NonceSource) (*dek, error
 	return nil, fmt.Errorf("%w: %d", ErrDEKSourceType, int32(typ))
 }
 
-func (d *dek) sealedLen(n int) int { return n + overhead(d.typ) }
+func (d *dek) sealedLen(n int) int { return n + Overhead(d.typ) }
 
 // seal appends the data of a new value to dst.
 func (d *dek) seal(dst, plaintext, ad []byte) ([]byte, error) {
@@ -94,7 +109,7 @@ func (d *dek) seal(dst, plaintext, ad []byte) ([]byte, error) {
 
 // open appends the plaintext of a value's data to dst.
 func (d *dek) open(dst, data, ad []byte) ([]byte, error) {
-	if len(data) < overhead(d.typ) {
+	if len(data) < Overhead(d.typ) {
 		return dst, ErrShortData
 	}
 	if d.typ == AESGCMKey {

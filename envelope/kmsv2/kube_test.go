@@ -1,9 +1,10 @@
 package kmsv2_test
 
-// Differential tests against kube-apiserver: the same EncryptionConfiguration,
-// with a kms v2 provider whose plugin (package kmsplugin) runs as a gRPC
-// server on a unix socket, loaded by k8s.io/apiserver's LoadEncryptionConfig
-// and by envelope.ParseConfig; values written by either are read by both.
+// Differential tests against kube-apiserver: the same EncryptionConfiguration
+// (a kubepeer.Config), with a kms v2 provider whose plugin (package
+// kmsplugin) runs as a gRPC server on a unix socket, loaded by
+// k8s.io/apiserver's LoadEncryptionConfig (kubepeer.Load) and by
+// envelope.ParseConfig; values written by either are read by both.
 
 import (
 	"bytes"
@@ -19,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
@@ -28,31 +28,43 @@ import (
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 	"github.com/atrest-dev/atrest/kmsplugin"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // keys of the local providers the chains mix with kms.
-var localKeys = map[string]string{
+var localKeys = kubepeer.Keyring{
 	"aesgcm/g1": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
 	"aescbc/c1": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 16)),
 }
 
-// confYAML renders a configuration for secrets: each provider is
-// "identity", "kms:<name>" (the plugin at endpoint) or "<provider>:<key>".
-func confYAML(endpoint string, providers ...string) string {
-	var b strings.Builder
-	b.WriteString("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n")
+// conf describes a configuration for secrets: each provider is "identity",
+// "kms:<name>" (the plugin at endpoint, with a 2s timeout) or
+// "<provider>:<key>".
+func conf(endpoint string, providers ...string) kubepeer.Config {
+	var ps []kubepeer.Provider
 	for _, p := range providers {
-		kind, name, _ := strings.Cut(p, ":")
-		switch kind {
-		case "identity":
-			b.WriteString("  - identity: {}\n")
-		case "kms":
-			fmt.Fprintf(&b, "  - kms: {apiVersion: v2, name: %s, endpoint: '%s', timeout: 2s}\n", name, endpoint)
-		default:
-			fmt.Fprintf(&b, "  - %s: {keys: [{name: %s, secret: %s}]}\n", kind, name, localKeys[kind+"/"+name])
+		if kind, name, _ := strings.Cut(p, ":"); kind == envelope.KMSv2 {
+			kp := kubepeer.KMS(name, endpoint)
+			kp.Timeout = 2 * time.Second
+			ps = append(ps, kp)
+			continue
+		}
+		ps = append(ps, localKeys.Providers(p)...)
+	}
+	return kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: ps}}}
+}
+
+// kmsProviders returns the KMS v2 providers of c.
+func kmsProviders(c kubepeer.Config) []kubepeer.Provider {
+	var out []kubepeer.Provider
+	for _, r := range c.Rules {
+		for _, p := range r.Providers {
+			if p.Kind == envelope.KMSv2 {
+				out = append(out, p)
+			}
 		}
 	}
-	return b.String()
+	return out
 }
 
 type side struct {
@@ -61,17 +73,17 @@ type side struct {
 	dec  func(stored, ad []byte) ([]byte, bool, error)
 }
 
-// atrestSide loads yaml with envelope.ParseConfig. With a DEK source type,
+// atrestSide loads c with envelope.ParseConfig. With a DEK source type,
 // its kms entries are replaced by Providers that write that type.
-func atrestSide(t testing.TB, yaml string, typ ...kmsv2.DEKSourceType) side {
+func atrestSide(t testing.TB, c kubepeer.Config, typ ...kmsv2.DEKSourceType) side {
 	t.Helper()
-	ch, cfg := atrestChain(t, yaml)
+	ch := atrestChain(t, c)
 	name := "atrest"
 	if len(typ) > 0 {
 		es := ch.Entries()
 		for i, e := range es {
 			if _, ok := envelope.KMSProvider(e); ok {
-				p, err := kmsv2.Dial(e.Name, endpointOf(t, yaml), kmsv2.WithDEKSourceType(typ[0]))
+				p, err := kmsv2.Dial(e.Name, kmsProviders(c)[0].Endpoint, kmsv2.WithDEKSourceType(typ[0]))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -85,53 +97,39 @@ func atrestSide(t testing.TB, yaml string, typ ...kmsv2.DEKSourceType) side {
 		}
 		name += "(" + typ[0].String() + ")"
 	}
-	_ = cfg
 	return side{name,
 		func(pt, ad []byte) ([]byte, error) { return ch.Encrypt(nil, pt, ad) },
 		func(s, ad []byte) ([]byte, bool, error) { return ch.Decrypt(nil, s, ad) }}
 }
 
-func atrestChain(t testing.TB, yaml string) (*envelope.Chain, *envelope.Config) {
+func atrestChain(t testing.TB, c kubepeer.Config) *envelope.Chain {
 	t.Helper()
-	cfg, err := envelope.ParseConfig([]byte(yaml))
+	cfg, err := envelope.ParseConfig([]byte(c.YAML()))
 	if err != nil {
-		t.Fatalf("atrest: %v\n%s", err, yaml)
+		t.Fatalf("atrest: %v\n%s", err, c.YAML())
 	}
 	t.Cleanup(func() { cfg.Close() })
 	ch, err := cfg.For("secrets")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ch, cfg
+	return ch
 }
 
-func endpointOf(t testing.TB, yaml string) string {
-	_, rest, ok := strings.Cut(yaml, "endpoint: '")
-	if !ok {
-		t.Fatal("no endpoint")
-	}
-	ep, _, _ := strings.Cut(rest, "'")
-	return ep
-}
-
-// kubeSide loads yaml with kube-apiserver's loader. kdf=false makes its kms
+// kubeSide loads c with kube-apiserver's loader. kdf=false makes its kms
 // providers write AES_GCM_KEY (the apiserver's test switch; it has written
 // only HKDF seeds since 1.29).
-func kubeSide(t testing.TB, yaml string, kdf bool) side {
+func kubeSide(t testing.TB, c kubepeer.Config, kdf bool) side {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "enc.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	var restore []func()
 	if !kdf {
-		for _, n := range kmsNames(yaml) {
-			restore = append(restore, encryptionconfig.SetKDFForTests(n, false))
+		for _, p := range kmsProviders(c) {
+			restore = append(restore, encryptionconfig.SetKDFForTests(p.Name, false))
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, path, false, "atrest-test")
+	m, err := kubepeer.Load(ctx, t.TempDir(), []byte(c.YAML()))
 	// The switch is read at each check: the loader's first check made an
 	// AES_GCM_KEY write state, which stays until the next one, a minute on.
 	for _, f := range restore {
@@ -140,7 +138,7 @@ func kubeSide(t testing.TB, yaml string, kdf bool) side {
 	if err != nil {
 		t.Fatalf("kubernetes: %v", err)
 	}
-	tr := encryptionconfig.StaticTransformers(cfg.Transformers).TransformerForResource(schema.GroupResource{Resource: "secrets"})
+	tr := m.For("secrets")
 	name := "kubernetes"
 	if !kdf {
 		name += "(AES_GCM_KEY)"
@@ -159,17 +157,6 @@ func kubeSide(t testing.TB, yaml string, kdf bool) side {
 		}}
 }
 
-func kmsNames(yaml string) []string {
-	var out []string
-	for _, l := range strings.Split(yaml, "\n") {
-		if _, rest, ok := strings.Cut(l, "kms: {apiVersion: v2, name: "); ok {
-			n, _, _ := strings.Cut(rest, ",")
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 type result struct {
 	ok, stale, same bool
 }
@@ -186,10 +173,10 @@ func read(r side, stored, ad, pt []byte) result {
 func TestKubeKMSRoundTrip(t *testing.T) {
 	_, srv := startPlugin(t, kmsplugin.Options{}, kek("a"))
 	name := uniqueName("rt")
-	y := confYAML(srv.endpoint, "kms:"+name)
+	y := conf(srv.endpoint, "kms:"+name)
 	writers := []side{atrestSide(t, y), atrestSide(t, y, kmsv2.AESGCMKey), kubeSide(t, y, true)}
 	kubeGCMName := uniqueName("rt")
-	writers = append(writers, kubeSide(t, confYAML(srv.endpoint, "kms:"+kubeGCMName), false))
+	writers = append(writers, kubeSide(t, conf(srv.endpoint, "kms:"+kubeGCMName), false))
 	readers := []side{atrestSide(t, y), kubeSide(t, y, true)}
 	ad := []byte("/registry/secrets/default/s1")
 	for _, n := range []int{0, 1, 100, 4096, 65536 + 3, 1 << 20} {
@@ -215,7 +202,7 @@ func TestKubeKMSRoundTrip(t *testing.T) {
 			if wi == 3 {
 				// Written under another provider name: read it with a
 				// configuration that names it.
-				ry := confYAML(srv.endpoint, "kms:"+kubeGCMName)
+				ry := conf(srv.endpoint, "kms:"+kubeGCMName)
 				for _, r := range []side{atrestSide(t, ry), kubeSide(t, ry, true)} {
 					if got := read(r, stored, ad, pt); got != (result{ok: true, stale: true, same: true}) {
 						t.Fatalf("%s wrote AES_GCM_KEY, %s reads %+v", w.name, r.name, got)
@@ -257,7 +244,7 @@ func TestKubeKMSChains(t *testing.T) {
 	type loaded struct{ a, k side }
 	var sides []loaded
 	for _, c := range configs {
-		y := confYAML(srv.endpoint, c...)
+		y := conf(srv.endpoint, c...)
 		sides = append(sides, loaded{atrestSide(t, y), kubeSide(t, y, true)})
 	}
 	for wi := range configs {
@@ -302,10 +289,10 @@ func TestKubeKMSRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := serve(t, pl, filepath.Join(socketDir(t), "p.sock"))
-	y := confYAML(srv.endpoint, "kms:rot", "identity")
+	y := conf(srv.endpoint, "kms:rot", "identity")
 	ad := []byte("/registry/secrets/a/b")
 	pt := []byte("written before the rotation")
-	beforeChain, _ := atrestChain(t, y)
+	beforeChain := atrestChain(t, y)
 	before := side{"atrest (loaded before the rotation)",
 		func(pt, ad []byte) ([]byte, error) { return beforeChain.Encrypt(nil, pt, ad) },
 		func(s, ad []byte) ([]byte, bool, error) { return beforeChain.Decrypt(nil, s, ad) }}
@@ -398,7 +385,7 @@ func TestKubeKMSAnnotations(t *testing.T) {
 	_, srv := startPlugin(t, kmsplugin.Options{Annotations: map[string][]byte{
 		"version.kms.atrest.dev": []byte("1"), "b.example.com": nil,
 	}}, kek("ann"))
-	y := confYAML(srv.endpoint, "kms:ann")
+	y := conf(srv.endpoint, "kms:ann")
 	sides := []side{atrestSide(t, y), kubeSide(t, y, true)}
 	ad := []byte("/registry/secrets/x/y")
 	pt := []byte("annotated")
@@ -409,7 +396,7 @@ func TestKubeKMSAnnotations(t *testing.T) {
 		}
 		payload := bytes.TrimPrefix(v, []byte("k8s:enc:kms:v2:ann:"))
 		info, err := kmsv2.Describe(payload)
-		if err != nil || strings.Join(info.Annotations, ",") != "b.example.com,version.kms.atrest.dev" {
+		if err != nil || fmt.Sprint(info.Annotations) != "[{b.example.com 0} {version.kms.atrest.dev 1}]" {
 			t.Fatalf("%s: %+v %v", w.name, info, err)
 		}
 		for _, r := range sides {
@@ -442,7 +429,7 @@ func TestKubeKMSAnnotations(t *testing.T) {
 // unknown-to-the-reader field may be accepted by both).
 func TestKubeKMSTamper(t *testing.T) {
 	_, srv := startPlugin(t, kmsplugin.Options{}, kek("tamper"))
-	y := confYAML(srv.endpoint, "kms:t", "identity")
+	y := conf(srv.endpoint, "kms:t", "identity")
 	a, k := atrestSide(t, y), kubeSide(t, y, true)
 	ad := []byte("/registry/secrets/a/b")
 	pt := []byte("a secret value of some length")
@@ -479,13 +466,13 @@ func TestKubeKMSExpiry(t *testing.T) {
 	sock := filepath.Join(socketDir(t), "p.sock")
 	srv := serve(t, pl, sock)
 	name := uniqueName("exp")
-	y := confYAML(srv.endpoint, "kms:"+name)
+	y := conf(srv.endpoint, "kms:"+name)
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	t.Cleanup(kkmsv2.SetNowFuncForTests(name, clock))
-	ch, _ := atrestChain(t, y)
+	ch := atrestChain(t, y)
 	p, _ := envelope.KMSProvider(ch.Entries()[0])
 	kmsv2.SetNow(p, clock)
 	a := side{"atrest", func(pt, ad []byte) ([]byte, error) { return ch.Encrypt(nil, pt, ad) },
@@ -537,7 +524,8 @@ func TestKubeKMSExpiry(t *testing.T) {
 // kmsv2.ErrUnavailable (so also envelope.ErrUnsupported); other entries work.
 func TestKubeKMSPluginDown(t *testing.T) {
 	endpoint := "unix://" + filepath.Join(socketDir(t), "none.sock")
-	y := strings.ReplaceAll(confYAML(endpoint, "kms:down", "identity"), "timeout: 2s", "timeout: 300ms")
+	y := conf(endpoint, "kms:down", "identity")
+	y.Rules[0].Providers[0].Timeout = 300 * time.Millisecond
 	a, k := atrestSide(t, y), kubeSide(t, y, true)
 	ad, pt := []byte("/registry/secrets/d/x"), []byte("plain")
 	_, aerr := a.enc(pt, ad)
@@ -581,7 +569,7 @@ func TestKubeKMSUnhealthy(t *testing.T) {
 			done := make(chan error)
 			go func() { done <- kmsplugin.Serve(ctx, ln, kms, time.Second, time.Second) }()
 			t.Cleanup(func() { cancel(); <-done })
-			y := confYAML("unix://"+ln.Addr().String(), "kms:"+uniqueName("unhealthy"))
+			y := conf("unix://"+ln.Addr().String(), "kms:"+uniqueName("unhealthy"))
 			sides := []side{atrestSide(t, y), kubeSide(t, y, true)}
 			ad, pt := []byte("/registry/secrets/u/h"), []byte("written anyway")
 			for _, w := range sides {
@@ -607,7 +595,7 @@ func TestKubeKMSUnhealthy(t *testing.T) {
 // atrest encrypts and decrypts such a value like any other.
 func TestKubeKMSEmptyADPanics(t *testing.T) {
 	_, srv := startPlugin(t, kmsplugin.Options{}, kek("emptyad"))
-	y := confYAML(srv.endpoint, "kms:e")
+	y := conf(srv.endpoint, "kms:e")
 	a, k := atrestSide(t, y), kubeSide(t, y, true)
 	v, err := a.enc([]byte("x"), nil)
 	if err != nil {

@@ -2,28 +2,21 @@ package kmsv2_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"github.com/atrest-dev/atrest/kmsplugin"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
 // TestMain silences the peer's klog lines: every deliberately failed read,
 // probe and rotation would print one.
 func TestMain(m *testing.M) {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	fs.Set("logtostderr", "false")
-	fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
+	kubepeer.SilenceKlog()
 	os.Exit(m.Run())
 }
 

@@ -276,10 +276,19 @@ func (p *Provider) current(write bool) (*writeState, time.Time, error) {
 }
 
 func (p *Provider) unavailable() error {
-	if err := p.lastCheckErr(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	return withUnavailable(p.lastCheckErr())
+}
+
+// withUnavailable returns err matching ErrUnavailable, wrapping it only if
+// it does not match already (so that the message says it once).
+func withUnavailable(err error) error {
+	switch {
+	case err == nil:
+		return ErrUnavailable
+	case errors.Is(err, ErrUnavailable):
+		return err
 	}
-	return ErrUnavailable
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 func (p *Provider) lastCheckErr() error {
@@ -311,7 +320,7 @@ func (p *Provider) checkOnce(now time.Time) error {
 	defer cancel()
 	st, err := p.svc.Status(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: status of KMS provider %s: %w", ErrUnavailable, p.name, err)
+		return withUnavailable(fmt.Errorf("status of KMS provider %s: %w", p.name, err))
 	}
 	var errs []error
 	if st.Healthz != "ok" {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
@@ -42,13 +43,21 @@ type Rule struct {
 }
 
 // Provider is one element of a providers list. Kind is envelope.Identity,
-// envelope.AESCBC, envelope.AESGCM, envelope.Secretbox or envelope.KMSv2
-// (a KMS v2 provider: Name is the plugin's name, and its endpoint is
-// unix:///run/<Name>.sock).
+// envelope.AESCBC, envelope.AESGCM, envelope.Secretbox or envelope.KMSv2.
+// A KMS v2 provider has Name, the provider name, Endpoint, the plugin's
+// unix:// socket (unix:///run/<Name>.sock when empty), and Timeout, each
+// call's timeout (the loader's default, 3s, when zero).
 type Provider struct {
-	Kind string
-	Keys []Key
-	Name string
+	Kind     string
+	Keys     []Key
+	Name     string
+	Endpoint string
+	Timeout  time.Duration
+}
+
+// KMS returns a KMS v2 provider named name for the plugin at endpoint.
+func KMS(name, endpoint string) Provider {
+	return Provider{Kind: envelope.KMSv2, Name: name, Endpoint: endpoint}
 }
 
 // Key is one key of a provider. Secret is written as is: the base64 of the
@@ -77,7 +86,15 @@ func (c Config) YAML() string {
 			case envelope.Identity:
 				b.WriteString("  - identity: {}\n")
 			case envelope.KMSv2:
-				fmt.Fprintf(&b, "  - kms:\n      apiVersion: v2\n      name: %q\n      endpoint: unix:///run/%s.sock\n", p.Name, p.Name)
+				fmt.Fprintf(&b, "  - kms:\n      apiVersion: v2\n      name: %q\n", p.Name)
+				if p.Endpoint == "" {
+					fmt.Fprintf(&b, "      endpoint: unix:///run/%s.sock\n", p.Name)
+				} else {
+					fmt.Fprintf(&b, "      endpoint: %q\n", p.Endpoint)
+				}
+				if p.Timeout != 0 {
+					fmt.Fprintf(&b, "      timeout: %s\n", p.Timeout)
+				}
 			default:
 				fmt.Fprintf(&b, "  - %s:\n      keys:\n", p.Kind)
 				for _, k := range p.Keys {

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apiserver/pkg/storage/value"
 
 	"github.com/atrest-dev/atrest/envelope"
+	"github.com/atrest-dev/atrest/kmsplugin"
 	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
@@ -100,5 +104,63 @@ func TestLoad(t *testing.T) {
 	bad := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: kr.Providers("aesgcm:k2")}}}
 	if _, err := kubepeer.Load(t.Context(), dir, []byte(bad.YAML())); err == nil {
 		t.Error("the peer accepted a key without a secret")
+	}
+}
+
+// A KMS v2 provider with an endpoint and a timeout: both loaders accept the
+// rendering, and values written through the plugin by either read in the
+// other.
+func TestLoadKMS(t *testing.T) {
+	c := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: []kubepeer.Provider{
+		{Kind: envelope.KMSv2, Name: "local", Endpoint: "unix:///tmp/a b.sock", Timeout: 300 * time.Millisecond},
+	}}}}
+	want := "  - kms:\n      apiVersion: v2\n      name: \"local\"\n      endpoint: \"unix:///tmp/a b.sock\"\n      timeout: 300ms\n"
+	if got := c.YAML(); !strings.HasSuffix(got, want) {
+		t.Errorf("YAML:\n%s\nwant it to end with:\n%s", got, want)
+	}
+
+	dir, err := os.MkdirTemp("", "kp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	p, err := kmsplugin.NewWithKEKs(kmsplugin.Options{}, bytes.Repeat([]byte{3}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := kmsplugin.Start("unix://"+filepath.Join(dir, "p.sock"), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c = kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"}, Providers: []kubepeer.Provider{
+		kubepeer.KMS("local", srv.Endpoint), kubepeer.Identity,
+	}}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, err := kubepeer.Load(ctx, t.TempDir(), []byte(c.YAML()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := envelope.ParseConfig([]byte(c.YAML()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	ch, _ := cfg.For("secrets")
+	key, pt := "/registry/secrets/a/b", []byte("through the plugin")
+	kv, err := m.For("secrets").TransformToStorage(ctx, pt, value.DefaultContext(key))
+	if err != nil || !bytes.HasPrefix(kv, []byte("k8s:enc:kms:v2:local:")) {
+		t.Fatalf("kubernetes wrote %q, %v", kv, err)
+	}
+	av, err := ch.Encrypt(nil, pt, []byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, stale, err := ch.Decrypt(nil, kv, []byte(key)); err != nil || stale || !bytes.Equal(got, pt) {
+		t.Errorf("atrest reads kubernetes' value: %q %v %v", got, stale, err)
+	}
+	if got, stale, err := m.For("secrets").TransformFromStorage(ctx, av, value.DefaultContext(key)); err != nil || stale || !bytes.Equal(got, pt) {
+		t.Errorf("kubernetes reads atrest's value: %q %v %v", got, stale, err)
 	}
 }
