@@ -46,8 +46,11 @@ var gcmTable = []impl.Row{
 	// (p≤0.001). VAES-256 seal 0 B -31%, 16 B -42%, 256 B -43%, 4 KiB -51%,
 	// 64 KiB -50%; open 0 B -36%, 256 B -44%, 4 KiB -49%, 64 KiB -56%
 	// (p≤0.001). VAES-256 against VAES-512: no difference to 64 B, slower
-	// from 256 B (+30% to +67%). The restructured dispatch is re-measured in
-	// results/hotpaths-amd-epyc-zen5-2026-11-28*.
+	// from 256 B (+30% to +67%). The restructured dispatch, re-measured
+	// (results/hotpaths-amd-epyc-zen5-2026-11-28-benchstat.txt, auto vs
+	// crypto-cipher, 8 rounds): seal 0 B -29%, 256 B -46%, 1 KiB -62%,
+	// 4 KiB -67%, 1 MiB -70%; open 0 B -28%, 256 B -60%, 4 KiB -71%,
+	// 1 MiB -74% (p=0.000).
 	{CPU: cpu.AMDZen5, Op: "seal", Min: 0, Path: gcmPathVAES512},
 	{CPU: cpu.AMDZen5, Op: "seal", Min: 0, Path: gcmPathVAES256},
 	{CPU: cpu.AMDZen5, Op: "open", Min: 0, Path: gcmPathVAES512},

@@ -35,10 +35,36 @@ func init() {
 // value after another through the encrypt plan. Beside each row, the
 // measurement that justifies it; the raw runs are in results/.
 var cbcTable = []impl.Row{
-	// AMD EPYC 9005 (Zen 5, family 26 model 2).
+	// AMD EPYC 9005 (Zen 5, family 26 model 2). BenchmarkCBC, every path at
+	// every size of the ladder, 8 interleaved rounds, CPU time per op, 2-core
+	// KVM VM (results/hotpaths-amd-epyc-zen5-2026-11-28-benchstat.txt).
+	//
+	// encrypt is serial in CBC: every assembly path runs the AES-NI loop.
+	// auto vs crypto-cipher: 0 B -83%, 16 B -79%, 256 B -61%, 1 KiB -50%,
+	// 4 KiB -43%, 64 KiB -29%, 1 MiB -37% (p≤0.001).
 	{CPU: cpu.AMDZen5, Op: "encrypt", Min: 0, Path: pathAESNI},
+	// decrypt: VAES-512 fastest from 64 B (64 KiB: VAES-512 2.5 µs, VAES-256
+	// 4.6 µs, AES-NI 8.8 µs, stdlib 41.6 µs); below 64 B all assembly paths
+	// are within 5% (0 B 43-45 ns, stdlib 61 ns). auto vs crypto-cipher:
+	// 0 B -87%, 256 B -33%, 4 KiB -86%, 64 KiB -94%, 1 MiB -95% (p≤0.002).
+	// With AVX-512 off (GODEBUG=atrestavx512=0), VAES-256, ahead of stdlib
+	// at every size (0 B 43 vs 61 ns, 4 KiB 609 vs 2842 ns, 64 KiB 4.6 vs
+	// 41.6 µs).
 	{CPU: cpu.AMDZen5, Op: "decrypt", Min: 0, Path: pathVAES512},
+	{CPU: cpu.AMDZen5, Op: "decrypt", Min: 0, Path: pathVAES256},
+	// sealbatch: the lane kernels are within noise of each other below
+	// 4 KiB; VAES-512 is ahead from 16 KiB (64 KiB in 16 values: 7.3 µs,
+	// VAES-256 8.1 µs, AES-NI 11.4 µs). At 1 MiB, 16 or 32 lanes of values
+	// from memory lose to the 8 AES-NI lanes (16 values: VAES-512 254 µs,
+	// VAES-256 246 µs, AES-NI 164 µs; 64 values: 261, 167, 171 µs; a second
+	// run, count 10, agreed:
+	// results/hotpaths-amd-epyc-zen5-2026-11-28-reruns.txt). No rung lies
+	// between 64 KiB and 1 MiB.
+	// Without AVX-512, VAES-256 (0 B 1.48 vs stdlib 1.88 µs, 64 KiB 8.1 vs
+	// 96.8 µs).
 	{CPU: cpu.AMDZen5, Op: "sealbatch", Min: 0, Path: pathVAES512},
+	{CPU: cpu.AMDZen5, Op: "sealbatch", Min: 0, Path: pathVAES256},
+	{CPU: cpu.AMDZen5, Op: "sealbatch", Min: 1 << 20, Path: pathAESNI},
 
 	// Intel Xeon Emerald Rapids (family 6 model 207). Only the runs of
 	// commit 034a422 exist (results/intel-emr-model207-make-bench-034a422.txt,
