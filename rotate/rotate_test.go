@@ -12,7 +12,7 @@ import (
 
 	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/store"
 )

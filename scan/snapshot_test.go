@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 	"github.com/atrest-dev/atrest/scan"
 	"github.com/atrest-dev/atrest/store"
 )

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 	"github.com/atrest-dev/atrest/store"
 )
 

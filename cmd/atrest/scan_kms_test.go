@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 	"github.com/atrest-dev/atrest/kmsplugin"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/scan"
