@@ -39,7 +39,7 @@ vet: ## go vet, default and purego builds
 unit: ## unit, vector and differential tests
 	$(GO) test -count=1 ./...
 
-unit-purego: ## the same tests on the portable paths only
+unit-purego: ## the same tests on the generic paths only
 	$(GO) test -count=1 -tags purego ./...
 
 # Every generated assembly file must be reproduced byte for byte by its avo

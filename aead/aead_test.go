@@ -2,13 +2,13 @@ package aead_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/atrest-dev/atrest/aead"
+	"github.com/atrest-dev/atrest/internal/cryptotest"
 )
 
 func unhex(s string) []byte {
@@ -59,134 +59,70 @@ var gcmVectors = []struct{ name, key, iv, pt, ad, ct, tag string }{
 }
 
 func TestGCMVectors(t *testing.T) {
+	var vs []cryptotest.Vector
 	for _, v := range gcmVectors {
-		t.Run(v.name, func(t *testing.T) {
-			g, err := aead.NewGCMWithNonces(unhex(v.key), fixedNonces(unhex(v.iv)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := unhex(v.iv + v.ct + v.tag)
-			got, err := g.Seal(nil, unhex(v.pt), unhex(v.ad))
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("Seal = %x, %v\nwant   %x", got, err, want)
-			}
-			pt, err := g.Open(nil, want, unhex(v.ad))
-			if err != nil || !bytes.Equal(pt, unhex(v.pt)) {
-				t.Fatalf("Open = %x, %v", pt, err)
-			}
-			want[len(want)-1] ^= 1
-			if _, err := g.Open(nil, want, unhex(v.ad)); !errors.Is(err, aead.ErrAuth) {
-				t.Fatalf("Open of a flipped tag: %v", err)
-			}
+		vs = append(vs, cryptotest.Vector{
+			Name: v.name, Key: unhex(v.key), Nonce: unhex(v.iv), Plaintext: unhex(v.pt), AD: unhex(v.ad),
+			Payload: unhex(v.iv + v.ct + v.tag),
 		})
 	}
+	cryptotest.TestVectors(t, gcmSpec, vs)
 }
 
 // The NaCl distribution's secretbox test (tests/secretbox.c), as x/crypto and
 // libsodium also use it: the box printed there is tag || ciphertext.
 func TestSecretboxNaClVector(t *testing.T) {
-	key := unhex("1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389")
 	nonce := unhex("69696ee955b62b73cd62bda875fc73d68219e0036b7a0b37")
-	msg := unhex("be075fc53c81f2d5cf141316ebeb0c7b5228c52a4c62cbd44b66849b64244ffce5ecbaaf33bd751a1ac728d45e6c61296cdc3c01233561f41db66cce314adb310e3be8250c46f06dceea3a7fa1348057e2f6556ad6b1318a024a838f21af1fde048977eb48f59ffd4924ca1c60902e52f0a089bc76897040e082f937763848645e0705")
 	box := unhex("f3ffc7703f9400e52a7dfb4b3d3305d98e993b9f48681273c29650ba32fc76ce48332ea7164d96a4476fb8c531a1186ac0dfc17c98dce87b4da7f011ec48c97271d2c20f9b928fe2270d6fb863d51738b48eeee314a7cc8ab932164548e526ae90224368517acfeabd6bb3732bc0e9da99832b61ca01b6de56244a9e88d5f9b37973f622a43d14a6599b1f654cb45a74e355a5")
-	s, err := aead.NewSecretbox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aead.SetNonces(s, fixedNonces(nonce))
-	got, err := s.Seal(nil, msg, []byte("ignored"))
-	want := append(bytes.Clone(nonce), box...)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("Seal = %x, %v\nwant   %x", got, err, want)
-	}
-	pt, err := s.Open(nil, want, nil)
-	if err != nil || !bytes.Equal(pt, msg) {
-		t.Fatalf("Open = %x, %v", pt, err)
-	}
+	cryptotest.TestVectors(t, secretboxSpec, []cryptotest.Vector{{
+		Name:      "NaCl tests/secretbox.c",
+		Key:       unhex("1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389"),
+		Nonce:     nonce,
+		Plaintext: unhex("be075fc53c81f2d5cf141316ebeb0c7b5228c52a4c62cbd44b66849b64244ffce5ecbaaf33bd751a1ac728d45e6c61296cdc3c01233561f41db66cce314adb310e3be8250c46f06dceea3a7fa1348057e2f6556ad6b1318a024a838f21af1fde048977eb48f59ffd4924ca1c60902e52f0a089bc76897040e082f937763848645e0705"),
+		AD:        []byte("ignored"),
+		Payload:   append(bytes.Clone(nonce), box...),
+	}})
 }
 
-type primitive interface {
-	Seal(dst, plaintext, ad []byte) ([]byte, error)
-	Open(dst, payload, ad []byte) ([]byte, error)
-	SealedLen(int) int
+var gcmSpec = cryptotest.Spec{
+	Pkg:       "gcm",
+	KeySizes:  []int{16, 24, 32},
+	NonceSize: aead.GCMNonceSize,
+	New: func(key, nonce []byte) (cryptotest.Sealer, error) {
+		return aead.NewGCMWithNonces(key, fixedNonces(nonce))
+	},
+	OpenOverhead:  aead.GCMOverhead,
+	MinPayload:    aead.GCMOverhead,
+	ErrTooShort:   aead.ErrTooShort,
+	ErrAuth:       aead.ErrAuth,
+	Authenticated: true,
+	BindsAD:       true,
 }
 
-func primitives(t *testing.T) map[string]primitive {
-	out := map[string]primitive{}
-	for _, ks := range []int{16, 24, 32} {
-		key := make([]byte, ks)
-		rand.Read(key)
-		g, err := aead.NewGCM(key)
+var secretboxSpec = cryptotest.Spec{
+	Pkg:       "secretbox",
+	KeySizes:  []int{aead.SecretboxKeySize},
+	NonceSize: aead.SecretboxNonceSize,
+	New: func(key, nonce []byte) (cryptotest.Sealer, error) {
+		s, err := aead.NewSecretbox(key)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		out["gcm-"+string(rune('0'+ks/8))] = g
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	s, err := aead.NewSecretbox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out["secretbox"] = s
-	return out
+		aead.SetNonces(s, fixedNonces(bytes.Clone(nonce)))
+		return s, nil
+	},
+	OpenOverhead:  aead.SecretboxOverhead,
+	MinPayload:    aead.SecretboxOverhead,
+	ErrTooShort:   aead.ErrTooShort,
+	ErrAuth:       aead.ErrAuth,
+	Authenticated: true,
 }
 
-func TestRoundTripAndTamper(t *testing.T) {
-	ad := []byte("/registry/secrets/default/s1")
-	for name, p := range primitives(t) {
-		for n := 0; n <= 1100; n += 1 + n/7 {
-			pt := make([]byte, n)
-			rand.Read(pt)
-			sealed, err := p.Seal([]byte("pre"), pt, ad)
-			if err != nil || len(sealed) != 3+p.SealedLen(n) {
-				t.Fatalf("%s/%d: Seal: %d bytes, %v", name, n, len(sealed), err)
-			}
-			payload := sealed[3:]
-			got, err := p.Open([]byte("x"), payload, ad)
-			if err != nil || !bytes.Equal(got[1:], pt) || got[0] != 'x' {
-				t.Fatalf("%s/%d: Open: %v", name, n, err)
-			}
-			// Every single-bit flip must be caught.
-			for i := 0; i < len(payload); i += 1 + len(payload)/13 {
-				bad := bytes.Clone(payload)
-				bad[i] ^= 0x80
-				if _, err := p.Open(nil, bad, ad); !errors.Is(err, aead.ErrAuth) {
-					t.Fatalf("%s/%d: flip at %d: err = %v", name, n, i, err)
-				}
-			}
-			for _, cut := range []int{1, 16, len(payload)} {
-				if cut > len(payload) {
-					continue
-				}
-				if _, err := p.Open(nil, payload[:len(payload)-cut], ad); err == nil {
-					t.Fatalf("%s/%d: truncated by %d: no error", name, n, cut)
-				}
-			}
-		}
-	}
-}
+// The Seal/Open contract over every implementation of each.
+func TestGCMContract(t *testing.T)       { cryptotest.TestSealer(t, gcmSpec) }
+func TestSecretboxContract(t *testing.T) { cryptotest.TestSealer(t, secretboxSpec) }
 
-func TestGCMBindsEtcdKey(t *testing.T) {
-	g, _ := aead.NewGCM(make([]byte, 32))
-	sealed, _ := g.Seal(nil, []byte("v"), []byte("/registry/secrets/a/b"))
-	if _, err := g.Open(nil, sealed, []byte("/registry/secrets/a/c")); !errors.Is(err, aead.ErrAuth) {
-		t.Fatalf("moved value opened: %v", err)
-	}
-}
-
-func TestShortAndKeyErrors(t *testing.T) {
-	for name, p := range primitives(t) {
-		for n := 0; n < 40; n++ {
-			_, err := p.Open(nil, make([]byte, n), nil)
-			if err == nil {
-				t.Fatalf("%s: %d zero bytes opened", name, n)
-			}
-			if !errors.Is(err, aead.ErrTooShort) && !errors.Is(err, aead.ErrAuth) {
-				t.Fatalf("%s: %d bytes: %v", name, n, err)
-			}
-		}
-	}
+func TestKeyErrors(t *testing.T) {
 	for n := 0; n <= 64; n++ {
 		_, err := aead.NewGCM(make([]byte, n))
 		if (n == 16 || n == 24 || n == 32) != (err == nil) || (err != nil && !errors.Is(err, aead.ErrKeySize)) {
@@ -201,42 +137,26 @@ func TestShortAndKeyErrors(t *testing.T) {
 
 func TestNonceFailure(t *testing.T) {
 	g, _ := aead.NewGCMWithNonces(make([]byte, 16), failingNonces{})
-	dst := []byte("keep")
-	out, err := g.Seal(dst, []byte("v"), nil)
-	if !errors.Is(err, aead.ErrNonce) || string(out) != "keep" {
-		t.Fatalf("Seal = %q, %v", out, err)
-	}
-}
-
-func TestAllocations(t *testing.T) {
-	for name, p := range primitives(t) {
-		pt := make([]byte, 4096)
-		sealed, _ := p.Seal(nil, pt, nil)
-		dst := make([]byte, 0, 8192)
-		if n := testing.AllocsPerRun(20, func() { p.Open(dst, sealed, nil) }); n != 0 {
-			t.Errorf("%s: Open with room: %v allocs", name, n)
-		}
-		if n := testing.AllocsPerRun(20, func() { p.Seal(dst, pt, nil) }); n != 0 {
-			t.Errorf("%s: Seal with room: %v allocs", name, n)
-		}
-		out, _ := p.Open(nil, sealed, nil)
-		if cap(out) > len(pt) {
-			t.Errorf("%s: Open allocated %d for %d plaintext bytes", name, cap(out), len(pt))
+	s, _ := aead.NewSecretbox(make([]byte, 32))
+	aead.SetNonces(s, failingNonces{})
+	for name, p := range map[string]cryptotest.Sealer{"gcm": g, "secretbox": s} {
+		dst := []byte("keep")
+		out, err := p.Seal(dst, []byte("v"), nil)
+		if !errors.Is(err, aead.ErrNonce) || string(out) != "keep" {
+			t.Fatalf("%s: Seal = %q, %v", name, out, err)
 		}
 	}
 }
 
-func TestFailedOpenLeavesNoPlaintext(t *testing.T) {
-	for name, p := range primitives(t) {
-		pt := bytes.Repeat([]byte("S"), 300)
-		sealed, _ := p.Seal(nil, pt, nil)
-		sealed[len(sealed)/2] ^= 1
-		dst := make([]byte, 0, 1024)
-		if _, err := p.Open(dst, sealed, nil); err == nil {
-			t.Fatalf("%s: tampered value opened", name)
-		}
-		if bytes.Contains(dst[:cap(dst)], []byte("SSSS")) {
-			t.Fatalf("%s: plaintext left in dst", name)
+// TestRandomNonces checks that the default nonce source is crypto/rand.
+func TestRandomNonces(t *testing.T) {
+	g, _ := aead.NewGCM(make([]byte, 16))
+	s, _ := aead.NewSecretbox(make([]byte, 32))
+	for name, p := range map[string]cryptotest.Sealer{"gcm": g, "secretbox": s} {
+		a, _ := p.Seal(nil, []byte("same"), nil)
+		b, _ := p.Seal(nil, []byte("same"), nil)
+		if bytes.Equal(a[:12], b[:12]) {
+			t.Errorf("%s: two Seals used the same nonce", name)
 		}
 	}
 }

@@ -1,12 +1,11 @@
 package aead
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
 
 	"github.com/atrest-dev/atrest/internal/alias"
-	"github.com/atrest-dev/atrest/internal/cpu"
+	"github.com/atrest-dev/atrest/internal/impl"
 )
 
 // GCM sizes.
@@ -19,42 +18,82 @@ const (
 // GCM seals and opens aesgcm payloads under one key. It is safe for
 // concurrent use.
 type GCM struct {
-	std    cipher.AEAD // crypto/cipher, for the stdlib path
-	ref    *gcmRef     // the portable path
-	hw     *gcmAsm     // the VAES path, nil where the CPU has none
+	gen    gcmGeneric  // the generic path (gcm_generic.go)
+	std    cipher.AEAD // crypto/cipher, where it runs on AES instructions (gcm_stdlib.go); else nil
+	asm    gcmAsm      // the assembly paths' key state (gcm_asm.go; empty elsewhere)
 	nonces NonceSource
 }
 
+// The implementations of package "gcm" (internal/impl numbers them; the
+// registry lists the available ones, fastest first, generic last):
+//
+//	VAES-512  amd64: VAES and VPCLMULQDQ on zmm registers, the whole AEAD in
+//	          one assembly call
+//	VAES-256  amd64: the same on ymm registers with AVX2 only (no AVX-512)
+//	stdlib    crypto/cipher's GCM over crypto/aes, wherever those run on AES
+//	          and carry-less multiply instructions (cpu.Stdlib.GCM: amd64,
+//	          arm64, s390x, ppc64x)
+//	generic   counter mode over the bitsliced internal/ctaes and the
+//	          constant-time aead/internal/ctghash, everywhere
+//
+// A new path takes the next number, one impl.Register line and its rows in
+// gcmTable, and one case in the dispatch.
+const (
+	gcmPathGeneric impl.Path = iota
+	gcmPathStdlib
+	gcmPathVAES512
+	gcmPathVAES256
+)
+
+// The plans of the dispatch in gcm_asm.go and gcm_noasm.go, by plaintext
+// length.
+var gcmSealPlan, gcmOpenPlan impl.Plan
+
+func init() {
+	// CPUs without rows in the table take the standard library's path
+	// (generic where it has no AES instructions).
+	impl.Dispatch("gcm", gcmPathStdlib,
+		impl.Op{Name: "seal", Plan: &gcmSealPlan},
+		impl.Op{Name: "open", Plan: &gcmOpenPlan})
+}
+
 // NewGCM returns a GCM for a 16, 24 or 32 byte AES key, with random nonces.
-// The key is not retained; only its expanded schedule is.
+// The key is not retained; only its expanded schedules are.
 func NewGCM(key []byte) (*GCM, error) { return NewGCMWithNonces(key, RandomNonces) }
 
 // NewGCMWithNonces is NewGCM with another nonce strategy. The payload format
 // does not change, so any kube-apiserver still reads what it writes.
+//
+// The key is expanded for every path this CPU can run, whichever is
+// selected now, so tests can switch paths on an existing GCM.
 func NewGCMWithNonces(key []byte, nonces NonceSource) (*GCM, error) {
-	switch len(key) {
-	case 16, 24, 32:
-	default:
-		return nil, ErrKeySize
-	}
-	// Without AES-NI and PCLMULQDQ crypto/aes and crypto/cipher's GCM run on
-	// tables (ctcheck measures the leak in the key schedule), and the stdlib
-	// path cannot be selected: never build it.
-	var std cipher.AEAD
-	if cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ {
-		block, err := aes.NewCipher(key)
-		if err != nil {
-			return nil, ErrKeySize
-		}
-		if std, err = cipher.NewGCM(block); err != nil {
-			return nil, err
-		}
-	}
-	ref, err := newGCMRef(key)
-	if err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	return &GCM{std: std, ref: ref, hw: newGCMAsm(key), nonces: nonces}, nil
+	g := &GCM{nonces: nonces}
+	if err := g.gen.init(key); err != nil {
+		return nil, err
+	}
+	var err error
+	if g.std, err = newGCMStdlib(key); err != nil {
+		return nil, err
+	}
+	g.asm.init(key)
+	return g, nil
+}
+
+// initPath expands key for path p alone, into a GCM that seals or opens one
+// value (SealGCMWithKey): the dispatch then takes p for that value's length.
+func (g *GCM) initPath(p impl.Path, key []byte) (err error) {
+	switch p {
+	case gcmPathGeneric:
+		return g.gen.init(key)
+	case gcmPathStdlib:
+		g.std, err = newGCMStdlib(key)
+		return err
+	}
+	g.asm.init(key)
+	return nil
 }
 
 // SealedLen returns the payload length Seal produces for n plaintext bytes.

@@ -1,9 +1,6 @@
 package aead
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-
 	"github.com/atrest-dev/atrest/internal/alias"
 )
 
@@ -12,8 +9,9 @@ import (
 //
 // It is GCM for a key that seals one value, such as a key derived per write
 // (KMS v2's HKDF_SHA256_XNONCE_AES_GCM_SEED): the key is expanded on the
-// stack, used and wiped, so on the VAES-512 and portable paths nothing is
-// allocated beyond dst's growth; the crypto/cipher path allocates its key
+// stack for the one path the dispatch takes for this length, used and wiped,
+// so on atrest's own paths (assembly and generic) nothing is allocated
+// beyond dst's growth; the standard library's path allocates its key
 // schedule. A key that seals many values belongs in a GCM, which expands it
 // once. The nonce must never repeat under one key. plaintext must not
 // overlap dst's spare capacity unless it starts exactly there; it panics
@@ -22,35 +20,19 @@ func SealGCMWithKey(dst, key, nonce, plaintext, ad []byte) ([]byte, error) {
 	if len(nonce) != GCMNonceSize {
 		panic("aead: incorrect nonce length given to GCM")
 	}
-	switch len(key) {
-	case 16, 24, 32:
-	default:
-		return dst, ErrKeySize
+	if err := checkKey(key); err != nil {
+		return dst, err
 	}
 	ret, out := alias.SliceForAppend(dst, len(plaintext)+GCMTagSize)
 	if alias.AnyOverlap(out, plaintext) && &out[0] != &plaintext[0] {
 		panic("aead: invalid buffer overlap")
 	}
-	switch {
-	case useVAES512:
-		var h gcmAsm
-		h.init(key)
-		h.seal(out[:0], nonce, plaintext, ad)
-		h = gcmAsm{}
-	case useStdlib:
-		g, err := stdGCM(key)
-		if err != nil {
-			return dst, err
-		}
-		g.Seal(out[:0], nonce, plaintext, ad)
-	default:
-		var r gcmRef
-		if err := r.init(key); err != nil {
-			return dst, err
-		}
-		r.seal(out[:0], nonce, plaintext, ad)
-		r = gcmRef{}
+	var g GCM
+	if err := g.initPath(gcmSealPlan.Pick(len(plaintext)), key); err != nil {
+		return dst, err
 	}
+	g.seal(out[:0], nonce, plaintext, ad)
+	g = GCM{}
 	return ret, nil
 }
 
@@ -64,10 +46,8 @@ func OpenGCMWithKey(dst, key, nonce, ciphertext, ad []byte) ([]byte, error) {
 	if len(nonce) != GCMNonceSize {
 		panic("aead: incorrect nonce length given to GCM")
 	}
-	switch len(key) {
-	case 16, 24, 32:
-	default:
-		return dst, ErrKeySize
+	if err := checkKey(key); err != nil {
+		return dst, err
 	}
 	if len(ciphertext) < GCMTagSize {
 		return dst, ErrTooShort
@@ -76,27 +56,12 @@ func OpenGCMWithKey(dst, key, nonce, ciphertext, ad []byte) ([]byte, error) {
 	if alias.AnyOverlap(out, ciphertext) && &out[0] != &ciphertext[0] {
 		panic("aead: invalid buffer overlap")
 	}
-	var err error
-	switch {
-	case useVAES512:
-		var h gcmAsm
-		h.init(key)
-		_, err = h.open(out[:0], nonce, ciphertext, ad)
-		h = gcmAsm{}
-	case useStdlib:
-		var g cipher.AEAD
-		if g, err = stdGCM(key); err != nil {
-			return dst, err
-		}
-		_, err = g.Open(out[:0], nonce, ciphertext, ad)
-	default:
-		var r gcmRef
-		if err = r.init(key); err != nil {
-			return dst, err
-		}
-		_, err = r.open(out[:0], nonce, ciphertext, ad)
-		r = gcmRef{}
+	var g GCM
+	if err := g.initPath(gcmOpenPlan.Pick(len(ciphertext)-GCMTagSize), key); err != nil {
+		return dst, err
 	}
+	_, err := g.open(out[:0], nonce, ciphertext, ad)
+	g = GCM{}
 	if err != nil {
 		clear(out)
 		return dst, ErrAuth
@@ -104,10 +69,10 @@ func OpenGCMWithKey(dst, key, nonce, ciphertext, ad []byte) ([]byte, error) {
 	return ret, nil
 }
 
-func stdGCM(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, ErrKeySize
+func checkKey(key []byte) error {
+	switch len(key) {
+	case 16, 24, 32:
+		return nil
 	}
-	return cipher.NewGCM(block)
+	return ErrKeySize
 }

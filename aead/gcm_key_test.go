@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/atrest-dev/atrest/aead"
+	"github.com/atrest-dev/atrest/internal/cryptotest"
 )
 
 // TestGCMWithKeyAgrees checks SealGCMWithKey and OpenGCMWithKey against
@@ -22,7 +23,7 @@ func TestGCMWithKeyAgrees(t *testing.T) {
 		lengths = append(lengths, n)
 	}
 	lengths = append(lengths, 4096, 65536+3, 1<<20)
-	forEachGCMImpl(t, func(t *testing.T, name string) {
+	cryptotest.Each(t, "gcm", func(t *testing.T, name string) {
 		for i, n := range lengths {
 			key := make([]byte, []int{16, 24, 32}[i%3])
 			nonce := make([]byte, aead.GCMNonceSize)
@@ -86,7 +87,7 @@ func TestGCMWithKeyAllocs(t *testing.T) {
 	pt := make([]byte, 4096)
 	ct, _ := aead.SealGCMWithKey(nil, key, nonce, pt, ad)
 	dst := make([]byte, 0, len(ct))
-	forEachGCMImpl(t, func(t *testing.T, name string) {
+	cryptotest.Each(t, "gcm", func(t *testing.T, name string) {
 		if name == "stdlib" {
 			t.Skip("crypto/aes and crypto/cipher allocate the key schedule")
 		}

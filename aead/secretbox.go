@@ -6,6 +6,7 @@ import (
 	"golang.org/x/crypto/nacl/secretbox"
 
 	"github.com/atrest-dev/atrest/internal/alias"
+	"github.com/atrest-dev/atrest/internal/impl"
 )
 
 // Secretbox sizes.
@@ -21,6 +22,28 @@ const (
 type Secretbox struct {
 	key    [SecretboxKeySize]byte
 	nonces NonceSource
+}
+
+// The implementations of package "secretbox" (internal/impl numbers them;
+// the registry lists the available ones, generic last):
+//
+//	AVX512   amd64 with AVX-512 and IFMA: XSalsa20 sixteen blocks at a time
+//	         in zmm registers, Poly1305 eight blocks at a time with IFMA
+//	generic  golang.org/x/crypto/nacl/secretbox, everywhere (what
+//	         kube-apiserver runs)
+const (
+	boxPathGeneric impl.Path = iota
+	boxPathAVX512
+)
+
+// The plans of the dispatch in secretbox_asm.go, by plaintext length.
+var secretboxSealPlan, secretboxOpenPlan impl.Plan
+
+func init() {
+	// CPUs without rows in the table take x/crypto's path.
+	impl.Dispatch("secretbox", boxPathGeneric,
+		impl.Op{Name: "seal", Plan: &secretboxSealPlan},
+		impl.Op{Name: "open", Plan: &secretboxOpenPlan})
 }
 
 // NewSecretbox returns a Secretbox for a 32-byte key, with random nonces.

@@ -23,7 +23,7 @@ func randBytes(rng *rand.Rand, b []byte) {
 // The 16-block kernel against x/crypto's Salsa20, over several chunks, with
 // the counter starting anywhere below the top 32 bits' carry.
 func TestSalsa20XOR16(t *testing.T) {
-	if !useSecretboxAVX512 {
+	if !hasSecretboxAVX512 {
 		t.Skip("no AVX-512 on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -71,7 +71,7 @@ func TestSalsa20XOR16(t *testing.T) {
 // The IFMA Poly1305 path against x/crypto at every length to 3 KiB, with
 // random and all-ones keys and messages (the carries' worst cases).
 func TestPoly1305IFMA(t *testing.T) {
-	if !useSecretboxAVX512 {
+	if !hasSecretboxAVX512 {
 		t.Skip("no AVX-512 IFMA on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -102,7 +102,7 @@ func TestPoly1305IFMA(t *testing.T) {
 // x/crypto at every length to 4 KiB: seal, open, in-place open, and a
 // flipped bit in the tag or ciphertext.
 func TestSecretboxAVX512AllLengths(t *testing.T) {
-	if !useSecretboxAVX512 {
+	if !hasSecretboxAVX512 {
 		t.Skip("no AVX-512 IFMA on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -141,7 +141,7 @@ func TestSecretboxAVX512AllLengths(t *testing.T) {
 // x/crypto/salsa20 with a 24-byte nonce, including counters past block 16
 // and a tail that is not whole blocks.
 func TestXSalsa20AgainstXCrypto(t *testing.T) {
-	if !useSecretboxAVX512 {
+	if !hasSecretboxAVX512 {
 		t.Skip("no AVX-512 on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(11, 12))

@@ -2,15 +2,17 @@
 
 package aead
 
-import "golang.org/x/crypto/nacl/secretbox"
+// Without atrest's assembly (other GOARCHes, or the purego tag) every
+// message takes the generic path, x/crypto's.
 
-// Without assembly every message takes the portable path.
-func secretboxFast(int) bool { return false }
-
-func (s *Secretbox) sealBoxAVX512(out, plaintext []byte, nonce *[24]byte) []byte {
-	return secretbox.Seal(out, plaintext, nonce, &s.key)
+// sealBox and openBox are the dispatch. They have
+// x/crypto/nacl/secretbox's contract: sealBox appends tag || ciphertext to
+// out; openBox appends the plaintext of box (tag || ciphertext) to out after
+// checking the tag, and writes nothing when it does not match.
+func (s *Secretbox) sealBox(out, plaintext []byte, nonce *[24]byte) []byte {
+	return s.sealBoxGeneric(out, plaintext, nonce)
 }
 
-func (s *Secretbox) openBoxAVX512(out, box []byte, nonce *[24]byte) ([]byte, bool) {
-	return secretbox.Open(out, box, nonce, &s.key)
+func (s *Secretbox) openBox(out, box []byte, nonce *[24]byte) ([]byte, bool) {
+	return s.openBoxGeneric(out, box, nonce)
 }

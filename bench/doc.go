@@ -14,7 +14,7 @@
 //	stdlib      the bare primitives the apiserver uses (crypto/aes, crypto/cipher GCM/CBC,
 //	            x/crypto secretbox, crypto/rand nonces and IVs, PKCS#7) plus the prefix
 //	            bytes, with reused buffers
-//	ref         atrest with every registered package forced to impl.Portable
+//	generic     atrest with every registered package forced to its generic path (impl.Generic)
 //
 // BenchmarkTransform also has provider=kms rows (bench/kms_test.go): impl=atrest
 // and impl=kubernetes through one local KMS v2 plugin on a unix socket, op=encrypt
@@ -22,7 +22,7 @@
 // which pays the plugin's Decrypt round trip on every read.
 //
 // Every benchmark calls b.SetBytes(size) and b.ReportAllocs and reuses its
-// output buffer where the implementation lets it (atrest, stdlib, ref); the
+// output buffer where the implementation lets it (atrest, stdlib, generic); the
 // kubernetes transformers allocate their output by design.
 //
 // Before the first benchmark the test binary prints benchfmt configuration

@@ -50,11 +50,11 @@ func keys(provider string, n int) []benchKey {
 }
 
 // newTransformer builds implementation impl of a chain of provider with the
-// given keys (ignored for identity). impl "ref" builds the atrest chain; the
-// caller forces the portable paths around its use.
+// given keys (ignored for identity). impl "generic" builds the atrest chain; the
+// caller forces the generic paths around its use.
 func newTransformer(impl, provider string, ks []benchKey) (transformer, error) {
 	switch impl {
-	case "atrest", "ref":
+	case "atrest", "generic":
 		return newAtrest(provider, ks)
 	case "kubernetes":
 		return newKube(provider, ks)

@@ -79,8 +79,9 @@ func printConfig(w io.Writer) {
 	fmt.Fprintf(w, "commit: %s\n", commit)
 	fmt.Fprintf(w, "gomaxprocs: %d\n", runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "features: %s\n", strings.Join(cpu.Features(), ","))
+	fmt.Fprintf(w, "cpu-id: %s\n", cpu.Identity())
 	for _, pkg := range impl.Packages() {
-		fmt.Fprintf(w, "impl-%s: %s\n", pkg, impl.Active(pkg))
+		fmt.Fprintf(w, "impl-%s: %s\n", pkg, impl.Describe(pkg))
 	}
 	if countersOK {
 		fmt.Fprintf(w, "counters: cpu-cycles,instructions\n")

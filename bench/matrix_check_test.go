@@ -9,7 +9,7 @@ import (
 )
 
 // TestMatrixInterop builds every implementation of every provider (with the
-// portable paths forced for impl=ref) and checks that each reads what the
+// generic paths forced for impl=generic) and checks that each reads what the
 // apiserver writes and the apiserver reads what each writes — the checks
 // every benchmark makes in setup — then runs the timed operation once.
 func TestMatrixInterop(t *testing.T) {
@@ -18,7 +18,7 @@ func TestMatrixInterop(t *testing.T) {
 			continue
 		}
 		t.Run(c.name(), func(t *testing.T) {
-			forcePortable(t, c)
+			forceGeneric(t, c)
 			nkeys := 1
 			if c.top == "BenchmarkRotation" {
 				nkeys = 2

@@ -14,7 +14,7 @@ import (
 var (
 	providers = []string{"aescbc", "aesgcm", "secretbox", "identity"}
 	ops       = []string{"encrypt", "decrypt"}
-	impls     = []string{"atrest", "kubernetes", "stdlib", "ref"}
+	impls     = []string{"atrest", "kubernetes", "stdlib", "generic"}
 	sizes     = []size{{"256B", 256}, {"1KiB", 1 << 10}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}}
 
 	// The concurrent variant and the rotation case run a subset.
@@ -96,15 +96,15 @@ func BenchmarkRotation(b *testing.B) {
 	}
 }
 
-// forcePortable switches every registered package to its portable path for
-// impl=ref and restores the detected dispatch when the benchmark ends.
-func forcePortable(tb testing.TB, c cell) {
-	if c.impl != "ref" {
+// forceGeneric switches every registered package to its generic path for
+// impl=generic and returns to automatic dispatch when the benchmark ends.
+func forceGeneric(tb testing.TB, c cell) {
+	if c.impl != impl.Generic {
 		return
 	}
 	for _, pkg := range impl.Packages() {
-		if !impl.Select(pkg, impl.Portable) {
-			tb.Fatalf("impl.Select(%q, portable) failed", pkg)
+		if !impl.Select(pkg, impl.Generic) {
+			tb.Fatalf("impl.Select(%q, generic) failed", pkg)
 		}
 		tb.Cleanup(func() { impl.Reset(pkg) })
 	}
@@ -166,7 +166,7 @@ func setup(tb testing.TB, c cell, nkeys int) (op func(dst []byte) ([]byte, error
 
 // runSerial times one cell with b.Loop, reusing dst.
 func runSerial(b *testing.B, c cell, nkeys int) {
-	forcePortable(b, c)
+	forceGeneric(b, c)
 	op, _ := setup(b, c, nkeys)
 	dst := make([]byte, 0, c.size.n+256)
 	b.SetBytes(int64(c.size.n))
@@ -188,7 +188,7 @@ func runSerial(b *testing.B, c cell, nkeys int) {
 // runParallel times one cell from GOMAXPROCS goroutines, each with its own dst.
 // Hardware counters count one goroutine only, so they are not reported here.
 func runParallel(b *testing.B, c cell) {
-	forcePortable(b, c)
+	forceGeneric(b, c)
 	op, _ := setup(b, c, 1)
 	b.SetBytes(int64(c.size.n))
 	b.ReportAllocs()

@@ -13,7 +13,7 @@ var pathSizes = []size{{"4KiB", 4 << 10}}
 
 // pathCells lists BenchmarkPaths: for each provider, op and size, the atrest
 // chain with each implementation this CPU offers for the provider's package
-// forced in turn (path=<name>, impl.List order, portable last), each next to
+// forced in turn (path=<name>, impl.List order, generic last), each next to
 // its own run of the kubernetes transformer, so that every hot path is
 // measured against the apiserver in one run, in adjacent time, as the
 // packages gain them (rows /provider /op /path, columns /impl).

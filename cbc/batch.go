@@ -2,7 +2,6 @@ package cbc
 
 import (
 	"errors"
-	"unsafe"
 
 	"github.com/atrest-dev/atrest/internal/alias"
 )
@@ -10,14 +9,6 @@ import (
 // ErrBatchLen is returned by SealBatch when dsts is not nil and does not
 // have one entry per plaintext.
 var ErrBatchLen = errors.New("cbc: SealBatch needs one dst per plaintext")
-
-// maxLanes is the widest multi-lane kernel (VAES-512: 32 lanes).
-const maxLanes = 32
-
-// BatchSize returns how many values one SealBatch call seals best together:
-// the widest lane count. Callers that collect values to seal gain nothing
-// from larger batches.
-func (c *Cipher) BatchSize() int { return maxLanes }
 
 // SealBatch seals many values at once, for re-encryption during key rotation
 // and storage migration. For each i it appends IV || AES-CBC(plaintexts[i] ||
@@ -30,7 +21,9 @@ func (c *Cipher) BatchSize() int { return maxLanes }
 // VAES, 32 with VAES-512 for more than 16 values), each lane with its own IV
 // and length, refilling a lane from the remaining values as soon as its
 // value is done, so a lane-full of values costs about as much as the longest
-// of them. Without a hardware path it seals one value after another.
+// of them. Where the dispatch table takes no multi-lane kernel for the batch
+// (no hardware path, or a CPU it was not measured on) it seals one value
+// after another.
 //
 // plaintexts[i] may overlap dsts[i]'s spare capacity as in Seal, but must not
 // overlap the spare capacity of any other dst, and the dsts' spare
@@ -53,7 +46,11 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, n)
-	lanes := batchLanesAvailable(n)
+	total := 0
+	for _, pt := range plaintexts {
+		total += len(pt)
+	}
+	k := pickBatch(n, total)
 	for i, pt := range plaintexts {
 		var dst []byte
 		if dsts != nil {
@@ -63,7 +60,7 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		out[i] = ret
 		// With the multi-lane kernels the whole blocks of pt are read in place
 		// (unless pt overlaps the output); only the tail is copied and padded.
-		full := fullBlocks(lanes, pt, o)
+		full := fullBlocks(k.lanes, pt, o)
 		body := o[BlockSize:]
 		copy(body[full:], pt[full:]) // first: pt may lie where the IV goes
 		pad := len(body) - len(pt)
@@ -73,15 +70,18 @@ func (c *Cipher) SealBatch(dsts, plaintexts [][]byte) ([][]byte, error) {
 		copy(o, ivs[i*BlockSize:(i+1)*BlockSize])
 	}
 	clear(ivs)
-	if lanes == 0 {
-		for i, pt := range plaintexts {
-			o := out[i][len(out[i])-SealedLen(len(pt)):]
-			c.encrypt(o[:BlockSize], o[BlockSize:])
-		}
-		return out, nil
-	}
-	c.encryptLanes(lanes, out, plaintexts)
+	c.encryptBatch(k, out, plaintexts)
 	return out, nil
+}
+
+// encryptEach CBC-encrypts the payloads SealBatch prepared (each out[i]'s
+// last SealedLen(len(plaintexts[i])) bytes: IV || padded plaintext) one
+// after another through the single-value dispatch, as Seal would.
+func (c *Cipher) encryptEach(out, plaintexts [][]byte) {
+	for i, pt := range plaintexts {
+		o := out[i][len(out[i])-SealedLen(len(pt)):]
+		c.encrypt(o[:BlockSize], o[BlockSize:])
+	}
 }
 
 // fullBlocks returns how many leading bytes of pt the multi-lane kernel reads
@@ -92,78 +92,4 @@ func fullBlocks(lanes int, pt, o []byte) int {
 		return 0
 	}
 	return len(pt) &^ (BlockSize - 1)
-}
-
-// batchLanes is the multi-lane kernels' argument; the generator in _asm
-// hard-codes this layout (32 source pointers, 32 destination pointers, then
-// 32 chaining values).
-type batchLanes struct {
-	src, dst [maxLanes]*byte
-	iv       [maxLanes][BlockSize]byte
-}
-
-// encryptLanes CBC-encrypts the payloads that SealBatch prepared, each
-// out[i]'s last SealedLen(len(plaintexts[i])) bytes: IV || body, where the
-// body's first fullBlocks bytes are still to be read from plaintexts[i] and
-// the rest (tail and padding) is in place.
-//
-// Each round the free lanes take the next values, lanes still free copy a
-// live lane (the kernels load all lanes before they store any, so two lanes
-// may encrypt the same blocks to the same bytes), and the kernel runs for as
-// many blocks as the shortest live lane has left in its current segment
-// (plaintext in place, or the payload's own tail).
-func (c *Cipher) encryptLanes(lanes int, out, plaintexts [][]byte) {
-	var st batchLanes
-	var job [maxLanes]int // value index, or -1 for a free lane
-	var off [maxLanes]int // offset in the body of the next block to encrypt
-	for l := range job {
-		job[l] = -1
-	}
-	payload := func(i int) []byte { return out[i][len(out[i])-SealedLen(len(plaintexts[i])):] }
-	next := 0
-	for {
-		live, step := -1, 0
-		for l := 0; l < lanes; l++ {
-			if job[l] < 0 && next < len(out) {
-				job[l], off[l] = next, 0
-				copy(st.iv[l][:], payload(next)[:BlockSize])
-				next++
-			}
-			if job[l] < 0 {
-				continue
-			}
-			pt, o := plaintexts[job[l]], payload(job[l])
-			body := o[BlockSize:]
-			full, left := fullBlocks(lanes, pt, o), 0
-			if off[l] < full {
-				st.src[l], left = &pt[off[l]], full-off[l]
-			} else {
-				st.src[l], left = &body[off[l]], len(body)-off[l]
-			}
-			st.dst[l] = &body[off[l]]
-			if live < 0 || left/BlockSize < step {
-				step = left / BlockSize
-			}
-			live = l
-		}
-		if live < 0 {
-			break
-		}
-		for l := 0; l < lanes; l++ {
-			if job[l] < 0 {
-				st.src[l], st.dst[l], st.iv[l] = st.src[live], st.dst[live], st.iv[live]
-			}
-		}
-		encryptBatch(lanes, &c.hw.enc[0], c.hw.rounds, (*byte)(unsafe.Pointer(&st)), step)
-		for l := 0; l < lanes; l++ {
-			if job[l] < 0 {
-				continue
-			}
-			off[l] += step * BlockSize
-			if off[l] == len(payload(job[l]))-BlockSize {
-				job[l] = -1
-			}
-		}
-	}
-	clear(st.iv[:])
 }

@@ -13,13 +13,12 @@ package cbc
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"io"
 
 	"github.com/atrest-dev/atrest/internal/alias"
-	"github.com/atrest-dev/atrest/internal/cpu"
+	"github.com/atrest-dev/atrest/internal/impl"
 )
 
 // BlockSize is the AES block size, which is also the IV size.
@@ -46,34 +45,63 @@ var (
 // Cipher seals and opens aescbc payloads under one key. It is safe for
 // concurrent use.
 type Cipher struct {
-	std  cipher.Block // crypto/aes, for the stdlib path
-	ref  cipher.Block // the portable path's block cipher
-	rand io.Reader    // nil means crypto/rand
-	hw   hwKeys       // the assembly paths' schedule (cbc_dispatch.go)
+	gen  genericCBC // the generic path (cbc_generic.go)
+	std  stdlibCBC  // the standard library's path where it runs on AES instructions (cbc_stdlib.go)
+	asm  asmKeys    // the assembly paths' key schedule (cbc_asm.go; empty elsewhere)
+	rand io.Reader  // nil means crypto/rand
+}
+
+// The implementations of package "cbc" (internal/impl numbers them; the
+// registry lists the available ones, fastest first, generic last):
+//
+//	VAES-512  amd64: decrypt 12 zmm × 4 blocks; SealBatch 16 or 32 lanes
+//	VAES-256  amd64: decrypt 12 ymm × 2 blocks; SealBatch 16 lanes
+//	AES-NI    amd64: decrypt 12 xmm blocks; SealBatch 8 lanes
+//	stdlib    crypto/cipher's CBC modes over crypto/aes, wherever those run on
+//	          AES instructions (cpu.Stdlib.AES: amd64, arm64, s390x, ppc64x)
+//	generic   the bitsliced, constant-time internal/ctaes, everywhere
+//
+// Every hardware path encrypts a single value with the AES-NI loop: CBC
+// encryption is one serial chain, and wider registers do not shorten it.
+const (
+	pathGeneric impl.Path = iota
+	pathStdlib
+	pathAESNI
+	pathVAES256
+	pathVAES512
+)
+
+// The plans of the dispatch in cbc_asm.go and cbc_noasm.go: encrypt and
+// decrypt by the length of the CBC data, sealbatch by the plaintext bytes of
+// the whole batch.
+var encPlan, decPlan, batchPlan impl.Plan
+
+func init() {
+	// CPUs without rows in the table take the standard library's path
+	// (generic where crypto/aes has no AES instructions).
+	impl.Dispatch("cbc", pathStdlib,
+		impl.Op{Name: "encrypt", Plan: &encPlan},
+		impl.Op{Name: "decrypt", Plan: &decPlan},
+		impl.Op{Name: "sealbatch", Plan: &batchPlan})
 }
 
 // New returns a Cipher for a 16, 24 or 32 byte AES key. The key is not
-// retained; only its expanded schedule is.
+// retained; only its expanded schedules are: one for each path this CPU can
+// run, whichever is selected now, so tests can switch paths on a Cipher.
 func New(key []byte) (*Cipher, error) {
 	switch len(key) {
 	case 16, 24, 32:
 	default:
 		return nil, ErrKeySize
 	}
-	ref, err := newPortable(key)
-	if err != nil {
+	c := new(Cipher)
+	if err := c.gen.init(key); err != nil {
 		return nil, ErrKeySize
 	}
-	// Without AES-NI crypto/aes expands keys with tables (ctcheck measures
-	// the leak), and the stdlib path cannot be selected: never run it.
-	std := ref
-	if cpu.X86.HasAES {
-		if std, err = newStdlib(key); err != nil {
-			return nil, ErrKeySize
-		}
+	if err := c.std.init(key); err != nil {
+		return nil, ErrKeySize
 	}
-	c := &Cipher{std: std, ref: ref}
-	initHW(c, key)
+	c.asm.init(key)
 	return c, nil
 }
 

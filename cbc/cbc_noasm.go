@@ -2,16 +2,43 @@
 
 package cbc
 
-func registerHW() {}
+// Without atrest's assembly (other GOARCHes, or the purego tag) the dispatch
+// is between the standard library's path, where crypto/aes runs on AES
+// instructions, and the generic one; no CPU has table rows here, so the plans
+// take the standard library's path at every length where it is available.
 
-func initHW(c *Cipher, key []byte) {}
+// asmKeys is empty: there is no assembly key schedule to expand.
+type asmKeys struct{}
 
-func (c *Cipher) encryptHW(iv, buf []byte) bool { return false }
+func (*asmKeys) init([]byte) {}
 
-func (c *Cipher) decryptHW(iv, dst, src []byte) bool { return false }
+// encrypt and decrypt are the dispatch of single values. buf, dst and src
+// are one or more whole blocks; dst and src do not overlap.
+func (c *Cipher) encrypt(iv, buf []byte) {
+	if encPlan.Pick(len(buf)) == pathStdlib {
+		c.std.encrypt(iv, buf)
+		return
+	}
+	c.gen.encrypt(iv, buf)
+}
 
-func batchLanesAvailable(n int) int { return 0 }
+func (c *Cipher) decrypt(iv, dst, src []byte) {
+	if decPlan.Pick(len(src)) == pathStdlib {
+		c.std.decrypt(iv, dst, src)
+		return
+	}
+	c.gen.decrypt(iv, dst, src)
+}
 
-func encryptBatch(lanes int, xk *byte, nr int, st *byte, nblocks int) {
-	panic("cbc: no multi-lane kernel")
+// BatchSize returns how many values one SealBatch call seals best together:
+// 1 here, where SealBatch seals one value after another.
+func (c *Cipher) BatchSize() int { return 1 }
+
+// batchKernel has no lanes here: SealBatch seals one value after another.
+type batchKernel struct{ lanes int }
+
+func pickBatch(n, total int) batchKernel { return batchKernel{} }
+
+func (c *Cipher) encryptBatch(_ batchKernel, out, plaintexts [][]byte) {
+	c.encryptEach(out, plaintexts)
 }

@@ -4,14 +4,6 @@
 
 package cbc
 
-// expandKeyAESNI writes the encryption schedule (nr+1 round keys) of the
-// 16, 24 or 32 byte key (nr = 10, 12, 14) to enc, and the schedule of the
-// equivalent inverse cipher (AESIMC of the middle keys, reversed) to dec.
-// It uses AESKEYGENASSIST, no tables. enc and dec hold at least 240 bytes.
-//
-//go:noescape
-func expandKeyAESNI(key *byte, nr int, enc *byte, dec *byte)
-
 // encryptCBCAESNI CBC-encrypts n bytes (a multiple of 16) at buf in place
 // with the nr-round schedule xk, chaining from the 16 bytes at iv.
 //

@@ -52,7 +52,7 @@ var ErrUnavailable = errors.New("ctcheck: implementation not available on this C
 // A Target is one operation under test on one implementation.
 type Target struct {
 	Name string // the operation, e.g. "cbc-open"
-	Impl string // the implementation, e.g. "portable", "stdlib", "peer"
+	Impl string // the implementation, e.g. "generic", "stdlib", "peer"
 	// Pkg is the internal/impl package whose implementation Impl is forced
 	// with impl.Select for the run; "" forces nothing.
 	Pkg string

@@ -90,8 +90,8 @@ func TestTargetsRun(t *testing.T) {
 			t.Errorf("%s listed without AES-NI, where atrest never runs table-based crypto/aes", tg.ID())
 		}
 	}
-	for _, name := range []string{"cbc-open/portable", "gcm-open/portable", "secretbox-open/portable",
-		"aes-block/portable", "aes-keysched/portable"} {
+	for _, name := range []string{"cbc-open/generic", "gcm-open/generic", "secretbox-open/generic",
+		"aes-block/generic", "aes-keysched/generic"} {
 		if !seen[name] {
 			t.Errorf("target %s missing", name)
 		}

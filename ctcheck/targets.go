@@ -27,10 +27,10 @@ const (
 //
 //   - cbc-open, gcm-open, secretbox-open: the provider's Open (decrypt path:
 //     padding check or tag check, block function, hash) for each
-//     implementation in impl.List, the portable one included;
-//   - aes-block: one AES-256 block decryption, bitsliced (portable) and,
+//     implementation in impl.List, the generic one included;
+//   - aes-block: one AES-256 block decryption, bitsliced (generic) and,
 //     where the CPU has AES-NI, crypto/aes;
-//   - aes-keysched: AES-256 key expansion, bitsliced (portable) and, where
+//   - aes-keysched: AES-256 key expansion, bitsliced (generic) and, where
 //     the CPU has AES-NI, crypto/aes;
 //   - cbc-new, gcm-new, secretbox-new: the provider constructors, which
 //     expand the key for every path ("all").
@@ -64,8 +64,8 @@ func targets(size int) []Target {
 	for _, name := range impl.List("secretbox") {
 		ts = append(ts, tagTarget("secretbox-open", "secretbox", name, size, newSecretboxOpener))
 	}
-	ts = append(ts, aesBlock("portable", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }),
-		aesKeySched("portable", func(k []byte) error { var c ctaes.Cipher; return c.Init(k) }))
+	ts = append(ts, aesBlock("generic", func(k []byte) (cipher.Block, error) { return ctaes.New(k) }),
+		aesKeySched("generic", func(k []byte) error { var c ctaes.Cipher; return c.Init(k) }))
 	if cpu.X86.HasAES {
 		// crypto/aes is the stdlib path's block function and key schedule
 		// only where it runs on AES-NI; elsewhere (and under purego) it is

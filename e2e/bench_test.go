@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // sizes are Kubernetes-sized objects: typical secrets and a large configmap.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // providers are the configurations the benchmark and tests run: the

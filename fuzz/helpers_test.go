@@ -42,7 +42,7 @@ func detKey(label string, n int) []byte {
 var aesKeySizes = [3]int{16, 24, 32}
 
 // ---------------------------------------------------------------------------
-// Hot paths against the portable path
+// Hot paths against the generic path
 
 // variant is one setting of the implementation registry: "auto" (what the
 // CPU detection chose for every package) or one implementation of one
@@ -57,7 +57,7 @@ func (v variant) String() string {
 }
 
 // variants lists auto and every implementation of the given packages
-// ("cbc", "gcm", "secretbox") that this CPU runs, portable included.
+// ("cbc", "gcm", "secretbox") that this CPU runs, generic included.
 func variants(pkgs ...string) []variant {
 	out := []variant{{}}
 	for _, p := range pkgs {

@@ -3,7 +3,7 @@
 # The short, CI-safe part is in `make unit` already (go test ./ctcheck
 # ./cmd/atrest: the harness must flag a deliberately leaky compare and run
 # every target; it never asserts |t| < 4.5). `make ctcheck` is the long run:
-# every atrest target (impl.List of each package, portable included), the
+# every atrest target (impl.List of each package, generic included), the
 # same under -tags purego, and the kube-apiserver peer, each with at least
 # CTCHECK_N measurements per class, with and without cache eviction. It
 # takes about an hour on a quiet 2-core machine; run it alone.

@@ -9,11 +9,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/kmsplugin"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/scan"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 

@@ -10,10 +10,11 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 func TestMain(m *testing.M) {
@@ -164,9 +165,11 @@ func TestRotate(t *testing.T) {
 		t.Errorf("third rotation found stale values: %+v %v", s3, err)
 	}
 
-	// A rotation to an aescbc write key goes through cbc's SealBatch: the 27
-	// readable secrets are stale (all under aesgcm/k2 now); configmaps (10),
-	// deployments (3) and plaintext pods (2) are fresh.
+	// A rotation to an aescbc write key goes through cbc's SealBatch where
+	// cbc seals several values together (not in the purego build, whose
+	// BatchSize is 1): the 27 readable secrets are stale (all under
+	// aesgcm/k2 now); configmaps (10), deployments (3) and plaintext pods
+	// (2) are fresh.
 	cbcFirst := mixed.Keyring.Config(
 		etcdtest.Rule{Resources: []string{"secrets"}, Providers: []string{"aescbc:c1", "aesgcm:k2,k1", "identity"}},
 		etcdtest.Rule{Resources: []string{"configmaps"}, Providers: []string{"secretbox:s1", "identity"}},
@@ -179,7 +182,11 @@ func TestRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (rotate.Summary{Values: 46, Fresh: 15, Stale: 27, Rewritten: 27, Batched: 27, Unreadable: 4}); s4 != want {
+	batched := int64(0)
+	if c, _ := cbc.New(make([]byte, 32)); c.BatchSize() > 1 {
+		batched = 27
+	}
+	if want := (rotate.Summary{Values: 46, Fresh: 15, Stale: 27, Rewritten: 27, Batched: batched, Unreadable: 4}); s4 != want {
 		t.Errorf("rotation to aescbc: %+v, want %+v", s4, want)
 	}
 	kube2, err := etcdtest.LoadKube(cbcFirst, t.TempDir())

@@ -12,9 +12,9 @@ import (
 
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/scan"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // kmsRow is what a test expects of a scan.KMSKey.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/atrest-dev/atrest/aead"
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/scan"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // memSource is a Source over fixed values, in key order.

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/atrest-dev/atrest/envelope"
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/scan"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 var (

@@ -37,7 +37,7 @@ echo "bench: done in $(( $(date +%s) - start ))s; results in $OUT" >&2
 
 base=${OUT%.txt}
 "$BIN/atrest" compare \
-	--col '/impl@(kubernetes atrest stdlib ref)' --row '.name /provider /op /size' \
+	--col '/impl@(kubernetes atrest stdlib generic)' --row '.name /provider /op /size' \
 	--units sec/op,B/op,allocs/op \
 	--svg "$base.svg" --title "atrest vs kubernetes: throughput against value size ($(basename "$base"))" \
 	"$OUT" | tee "$base-table.txt"

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/store"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // snapshotFixture fills an etcd with puts, overwrites and deletes, saves a

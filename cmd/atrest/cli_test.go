@@ -21,7 +21,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 var (

@@ -28,7 +28,7 @@ is the base and whose other columns show the change from it with a
 confidence interval and a p-value (Mann-Whitney U; "~" when not significant
 at --alpha). With two files the columns are the files (OLD is the base);
 --col and --row take benchstat projections, e.g.
-  atrest compare --col '/impl@(kubernetes atrest stdlib ref)' results/x.txt
+  atrest compare --col '/impl@(kubernetes atrest stdlib generic)' results/x.txt
 
 --gate 'allocs/op:5%,B/op:5%' exits 1 when a listed metric is worse than the
 base by more than its threshold with p < --alpha, or, when neither sample has

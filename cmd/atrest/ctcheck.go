@@ -24,7 +24,7 @@ Times each target on two classes of inputs, interleaved at random, and runs
 Welch's t-test between them (dudect-style, cropped at several percentiles).
 |t| above 4.5 means the time depends on the input: a leak. Targets are the
 Open path of each provider on each implementation this CPU has (impl.List,
-portable included), the AES block function and key schedule, and the
+generic included), the AES block function and key schedule, and the
 provider constructors; -list prints them. The kube-apiserver peer's
 figures come from 'go test ./ctcheck -run TestPeer -args -h'.
 
@@ -34,7 +34,7 @@ is 1 if any target leaks. Run on a quiet machine: other load adds noise
 
 func runCtcheck(ctx context.Context, args []string, sio stdio) error {
 	fs := newFlags(sio, "ctcheck", ctcheckUsage)
-	targets := fs.String("target", "*", "comma-separated `patterns` (path.Match) over name/impl, e.g. 'cbc-open/*,aes-block/portable'")
+	targets := fs.String("target", "*", "comma-separated `patterns` (path.Match) over name/impl, e.g. 'cbc-open/*,aes-block/generic'")
 	n := fs.Int("n", 100_000, "measurements per class")
 	evict := fs.String("evict", "false", "evict caches before each call: false, true or both")
 	evictSize := fs.Int("evict-size", 2<<20, "bytes of the buffer walked to evict caches")

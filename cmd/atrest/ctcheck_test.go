@@ -21,17 +21,17 @@ func TestCtcheckList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, id := range []string{"cbc-open/portable", "gcm-open/portable", "secretbox-open/portable", "aes-keysched/portable"} {
+	for _, id := range []string{"cbc-open/generic", "gcm-open/generic", "secretbox-open/generic", "aes-keysched/generic"} {
 		if !strings.Contains(out, id) {
 			t.Errorf("-list lacks %s:\n%s", id, out)
 		}
 	}
 	code, out, _ = runArgs("ctcheck", "-list", "-target", "gcm-open")
-	if code != 0 || strings.Contains(out, "cbc-open") || !strings.Contains(out, "gcm-open/portable") {
+	if code != 0 || strings.Contains(out, "cbc-open") || !strings.Contains(out, "gcm-open/generic") {
 		t.Fatalf("-target gcm-open: exit %d\n%s", code, out)
 	}
 	code, out, _ = runArgs("ctcheck", "-list", "-size", "4096")
-	if code != 0 || !strings.Contains(out, "cbc-open@4096/portable") || strings.Contains(out, "aes-block") {
+	if code != 0 || !strings.Contains(out, "cbc-open@4096/generic") || strings.Contains(out, "aes-block") {
 		t.Fatalf("-size 4096: exit %d\n%s", code, out)
 	}
 }
@@ -58,7 +58,7 @@ func TestCtcheckUsage(t *testing.T) {
 // TestCtcheckRun runs one cheap target briefly in both eviction modes and
 // checks the JSON and the table; it asserts nothing about |t|.
 func TestCtcheckRun(t *testing.T) {
-	code, out, errOut := runArgs("ctcheck", "-target", "aes-keysched/portable", "-n", "2000",
+	code, out, errOut := runArgs("ctcheck", "-target", "aes-keysched/generic", "-n", "2000",
 		"-evict", "both", "-evict-size", "65536", "-json")
 	if code == 2 || code > 1 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -73,10 +73,10 @@ func TestCtcheckRun(t *testing.T) {
 	if (code == 1) != (rs[0].Leak || rs[1].Leak) {
 		t.Fatalf("exit %d does not match the verdicts %+v", code, rs)
 	}
-	if !strings.Contains(errOut, "ctcheck: aes-keysched/portable") {
+	if !strings.Contains(errOut, "ctcheck: aes-keysched/generic") {
 		t.Errorf("no progress on stderr: %q", errOut)
 	}
-	code, out, errOut = runArgs("ctcheck", "-target", "aes-keysched/portable", "-n", "1000", "-q")
+	code, out, errOut = runArgs("ctcheck", "-target", "aes-keysched/generic", "-n", "1000", "-q")
 	if code > 1 || !strings.Contains(out, "max |t|") || !strings.Contains(out, "aes-keysched") || errOut != "" && code == 0 {
 		t.Fatalf("table: exit %d\n%s\n%s", code, out, errOut)
 	}

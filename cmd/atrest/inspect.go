@@ -118,14 +118,27 @@ func runInspect(ctx context.Context, args []string, sio stdio) error {
 }
 
 // inspect describes stored by its prefix and sizes, against r's chain if
-// not nil.
+// not nil. An encrypted value that ends with a newline byte is described
+// without it, as `etcdctl get --print-value-only` adds one, unless only the
+// whole value fits its provider's layout (an aescbc ciphertext or a KMS v2
+// payload whose own last byte is 0x0a).
 func inspect(stored []byte, r *resolved) report {
-	rep := report{StoredBytes: len(stored), Entry: -1}
-	if etcdctlNewline(stored) {
-		rep.Notes = append(rep.Notes, "the value ends with a newline, as etcdctl get --print-value-only prints it; sizes exclude it")
-		stored = stored[:len(stored)-1]
-		rep.StoredBytes--
+	if !etcdctlNewline(stored) {
+		return inspectExact(stored, r)
 	}
+	rep := inspectExact(stored[:len(stored)-1], r)
+	if rep.Malformed != "" {
+		if whole := inspectExact(stored, r); whole.Malformed == "" {
+			return whole
+		}
+	}
+	rep.Notes = append([]string{"the value ends with a newline, as etcdctl get --print-value-only prints it; sizes exclude it"}, rep.Notes...)
+	return rep
+}
+
+// inspectExact describes stored, every byte of it.
+func inspectExact(stored []byte, r *resolved) report {
+	rep := report{StoredBytes: len(stored), Entry: -1}
 	var (
 		l   envelope.Layout
 		kms *kmsv2.Provider // the value's KMS v2 entry, with --config

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/kmsplugin"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // TestScanRotateKMSCommands drives atrest scan and atrest rotate on a real

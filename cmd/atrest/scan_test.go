@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atrest-dev/atrest/internal/etcdtest"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/scan"
+	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
 // TestScanRotateCommands drives atrest scan and atrest rotate against a real

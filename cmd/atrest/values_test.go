@@ -129,3 +129,21 @@ func TestBadConfigErrorNamesFieldNotKey(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestInspectNewlineByte: a trailing 0x0a is etcdctl's newline only when the
+// value without it fits the provider's layout. An aescbc ciphertext whose
+// last byte is 0x0a (one value in 256) is described whole.
+func TestInspectNewlineByte(t *testing.T) {
+	prefix := "k8s:enc:aescbc:v1:k1:"
+	body := bytes.Repeat([]byte{0x5a}, 48) // IV(16) || two blocks
+	body[47] = '\n'
+	whole := inspect(append([]byte(prefix), body...), nil)
+	if whole.Malformed != "" || whole.PayloadBytes != 48 || len(whole.Notes) != 0 && strings.Contains(whole.Notes[0], "newline") {
+		t.Errorf("aescbc value ending in 0x0a: %+v", whole)
+	}
+	// etcdctl's newline after a whole value is left out.
+	printed := inspect(append(append([]byte(prefix), bytes.Repeat([]byte{0x5a}, 48)...), '\n'), nil)
+	if printed.Malformed != "" || printed.PayloadBytes != 48 || len(printed.Notes) == 0 || !strings.Contains(printed.Notes[0], "newline") {
+		t.Errorf("aescbc value with etcdctl's newline: %+v", printed)
+	}
+}

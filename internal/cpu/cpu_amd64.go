@@ -20,9 +20,14 @@ func detect() {
 	X86.HasAVX512IFMA = X86.HasAVX512 && x.HasAVX512IFMA
 	X86.HasAVX512VBMI = X86.HasAVX512 && x.HasAVX512VBMI
 
+	maxLeaf, b0, c0, d0 := cpuid(0, 0)
+	X86.Vendor = string(le32(b0)) + string(le32(d0)) + string(le32(c0))
+	if maxLeaf >= 1 {
+		X86.Family, X86.Model = familyModel(cpuid(1, 0))
+	}
 	// x/sys/cpu sets VAES and VPCLMULQDQ only inside its AVX-512 block.
 	// Both are defined for ymm registers with plain AVX, so ask CPUID.
-	if maxLeaf, _, _, _ := cpuid(0, 0); maxLeaf >= 7 && X86.HasAVX {
+	if maxLeaf >= 7 && X86.HasAVX {
 		_, _, ecx7, _ := cpuid(7, 0)
 		X86.HasVAES = ecx7&(1<<9) != 0 && X86.HasAES
 		X86.HasVPCLMULQDQ = ecx7&(1<<10) != 0 && X86.HasPCLMULQDQ

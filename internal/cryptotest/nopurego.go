@@ -1,0 +1,5 @@
+//go:build !purego
+
+package cryptotest
+
+const purego = false
