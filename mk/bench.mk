@@ -1,6 +1,6 @@
 # Benchmarks: the provider × op × size × impl matrix in bench/,
 # compared with k8s.io/apiserver's transformers and the bare standard-library
-# primitives. See the Benchmarks section of README.md.
+# primitives. See docs/benchmarks.md.
 #
 #   make bench                         the full matrix, table and chart (3.5 min on a quiet 2-core VM)
 #   make bench COUNT=5 BENCHTIME=50ms BENCH='Transform/provider=aesgcm'

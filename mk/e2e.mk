@@ -1,6 +1,6 @@
 # End-to-end: a real embedded etcd in the loop. The e2e, scan,
 # rotate and cmd/atrest tests start their own etcd and run in `make unit`
-# (go test ./...), so no CI step is added here. See README.md.
+# (go test ./...), so no CI step is added here. See docs/etcd.md.
 #
 #   make e2e-bench            put/get through etcd, atrest vs kube-apiserver transformers,
 #                             1 and 3 members; writes results/e2e-<date>.txt and the benchstat tables

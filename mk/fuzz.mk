@@ -1,6 +1,6 @@
 # Fuzzing: native Go fuzz targets for every decrypt path, the
 # configuration loader, differential targets against k8s.io/apiserver and a
-# structured randfill target. See the Fuzzing section of README.md.
+# structured randfill target. See docs/fuzzing.md.
 #
 #   make fuzz                          every target for FUZZTIME (60s), default and purego (~20 min)
 #   make fuzz FUZZTIME=10m FUZZ_TARGETS=FuzzKubeDecrypt FUZZ_TAGS=default
