@@ -3,7 +3,6 @@ package rotate_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -31,16 +30,7 @@ func TestRotateKMS(t *testing.T) {
 	c := etcdtest.New(t, 1)
 	cli := c.TestClient(t)
 	ctx := etcdtest.WaitContext(t)
-	dir, err := os.MkdirTemp("", "kmsr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	f, err := etcdtest.FillKMS(ctx, cli, dir, []int{10, 5}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := etcdtest.FillKMS(t, ctx, cli, []int{10, 5}, 4)
 	kr := etcdtest.NewKeyring("aesgcm/k1")
 	w := &etcdtest.Writer{Client: cli, Dir: t.TempDir()}
 	defer w.Close()

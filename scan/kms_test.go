@@ -3,7 +3,6 @@ package scan_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -68,16 +67,7 @@ func TestScanKMS(t *testing.T) {
 	c := etcdtest.New(t, 1)
 	cli := c.TestClient(t)
 	ctx := etcdtest.WaitContext(t)
-	dir, err := os.MkdirTemp("", "kmss")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	f, err := etcdtest.FillKMS(ctx, cli, dir, []int{10, 5}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := etcdtest.FillKMS(t, ctx, cli, []int{10, 5}, 4)
 	o := kmsv2.Object{EncryptedData: make([]byte, 80), KeyID: []byte("elsewhere"), EncryptedDEKSource: []byte("d"), DEKSourceType: kmsv2.HKDFSeed}
 	other, _ := o.AppendMarshal([]byte("k8s:enc:kms:v2:other:"))
 	for k, v := range map[string]string{

@@ -27,12 +27,8 @@ func TestScanRotateKMSCommands(t *testing.T) {
 	c := etcdtest.New(t, 1)
 	cli := c.TestClient(t)
 	ctx := etcdtest.WaitContext(t)
-	dir := shortDir(t)
-	f, err := etcdtest.FillKMS(ctx, cli, dir, []int{10, 5}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := etcdtest.FillKMS(t, ctx, cli, []int{10, 5}, 4)
+	dir := f.Dir
 	const odd = "/registry/secrets/kms/\x1b[2J"
 	r, err := cli.Get(ctx, f.Old[0])
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -16,6 +17,8 @@ import (
 // KMS v2 transformers through a local plugin served on a unix socket, before
 // and after a rotation of the plugin's KEK.
 type KMSFill struct {
+	// Dir is the directory of the plugin's socket and KEK files.
+	Dir string
 	// Config is the EncryptionConfiguration: secrets go through the KMS v2
 	// provider "local" (the plugin's socket), then identity.
 	Config string
@@ -29,14 +32,31 @@ type KMSFill struct {
 	Values map[string][]byte
 }
 
-// FillKMS starts a local plugin in dir (keep its path short: a unix socket
-// path must fit in 108 bytes) over two KEK files, the first encrypting.
-// For each count of before, a kube-apiserver loaded anew (one DEK source
-// each) writes that many secrets; then the KEK is rotated as documented (a
-// new KEK file encrypts, the old one still decrypts, the plugin reloads) and
-// a kube-apiserver loaded after the rotation writes after secrets. Values
-// are 300-byte objects. Close stops the plugin.
-func FillKMS(ctx context.Context, cli *clientv3.Client, dir string, before []int, after int) (*KMSFill, error) {
+// FillKMS starts a local plugin over two KEK files, the first encrypting,
+// in a short temporary directory (a unix socket path must fit in 108 bytes;
+// t.TempDir's may not), KMSFill.Dir. For each count of before, a
+// kube-apiserver loaded anew (one DEK source each) writes that many secrets;
+// then the KEK is rotated as documented (a new KEK file encrypts, the old one
+// still decrypts, the plugin reloads) and a kube-apiserver loaded after the
+// rotation writes after secrets. Values are 300-byte objects. It fails t on
+// error; when t ends the plugin stops (Close stops it earlier) and the
+// directory goes.
+func FillKMS(t testing.TB, ctx context.Context, cli *clientv3.Client, before []int, after int) *KMSFill {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kmsf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	f, err := fillKMS(ctx, cli, dir, before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return f
+}
+
+func fillKMS(ctx context.Context, cli *clientv3.Client, dir string, before []int, after int) (*KMSFill, error) {
 	cur, prev := filepath.Join(dir, "kek"), filepath.Join(dir, "kek-old")
 	if _, err := kmsplugin.CreateKEKFile(cur); err != nil {
 		return nil, err
@@ -51,7 +71,7 @@ func FillKMS(ctx context.Context, cli *clientv3.Client, dir string, before []int
 	}
 	c := kubepeer.Config{Rules: []kubepeer.Rule{{Resources: []string{"secrets"},
 		Providers: []kubepeer.Provider{kubepeer.KMS("local", srv.Endpoint), kubepeer.Identity}}}}
-	f := &KMSFill{Config: c.YAML(), Plugin: p, Server: srv, OldKeyID: p.Loaded()[0].KeyID, Values: map[string][]byte{}}
+	f := &KMSFill{Dir: dir, Config: c.YAML(), Plugin: p, Server: srv, OldKeyID: p.Loaded()[0].KeyID, Values: map[string][]byte{}}
 	// write has a kube-apiserver loaded now write n secrets named name-i.
 	write := func(name string, n int) ([]string, error) {
 		w := &Writer{Client: cli, Dir: dir}
