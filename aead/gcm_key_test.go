@@ -13,7 +13,7 @@ import (
 )
 
 // TestGCMWithKeyAgrees checks SealGCMWithKey and OpenGCMWithKey against
-// crypto/cipher on every implementation (the portable one included) for
+// crypto/cipher on every implementation (the generic one included) for
 // every key size, lengths 0..1100 and a few large ones, and that a flipped
 // bit, a wrong key or wrong additional data is refused without plaintext.
 func TestGCMWithKeyAgrees(t *testing.T) {
@@ -80,7 +80,7 @@ func TestGCMWithKeyErrors(t *testing.T) {
 }
 
 // TestGCMWithKeyAllocs: with room in dst, nothing is allocated on the
-// VAES-512 and portable paths (the crypto/cipher path allocates its key
+// VAES-512 and generic paths (the crypto/cipher path allocates its key
 // schedule, which is why the others exist).
 func TestGCMWithKeyAllocs(t *testing.T) {
 	key, nonce, ad := make([]byte, 32), make([]byte, 12), []byte("/registry/secrets/a/b")

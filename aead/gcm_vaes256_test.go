@@ -81,7 +81,7 @@ func TestGCMVAES256Vectors(t *testing.T) {
 }
 
 // TestGCMVAES256EveryLength checks the VAES-256 path against crypto/cipher
-// and the portable path at every plaintext length 0..4096 for each key size,
+// and the generic path at every plaintext length 0..4096 for each key size,
 // the additional data cycling through lengths around the block and vector
 // boundaries and the 256-byte loop. Open must invert Seal, and a payload
 // with one flipped bit must fail with ErrAuth and leave the destination's
@@ -121,7 +121,7 @@ func TestGCMVAES256EveryLength(t *testing.T) {
 			impl.Select("gcm", "VAES-256")
 			got, _ := g.Seal([]byte{0xAA}, pt, ad)
 			if !bytes.Equal(ref, want) || !bytes.Equal(got[1:], want) || got[0] != 0xAA {
-				t.Fatalf("key %d, len %d, ad %d: Seal differs\nvaes256  %x\nportable %x\nstdlib   %x",
+				t.Fatalf("key %d, len %d, ad %d: Seal differs\nvaes256  %x\ngeneric  %x\nstdlib   %x",
 					ks, n, len(ad), got[1:], ref, want)
 			}
 

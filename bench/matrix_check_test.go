@@ -56,7 +56,7 @@ func TestAtrestAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs/op, want at most 1", c.name(), n)
 		}
 	}
-	// KMS v2 with a warm DEK cache: none on the VAES-512 and portable GCM
+	// KMS v2 with a warm DEK cache: none on the VAES-512 and generic GCM
 	// paths; crypto/cipher's GCM allocates its key schedule for each
 	// HKDF-derived key (aead.SealGCMWithKey).
 	for _, c := range kmsCells("BenchmarkTransform", []size{{"4KiB", 4 << 10}}) {
