@@ -40,10 +40,7 @@ func selectGCM(t testing.TB, name string) {
 	if !slices.Contains(impl.List("gcm"), name) {
 		t.Skipf("no %s GCM on this CPU or build", name)
 	}
-	if !impl.Select("gcm", name) {
-		t.Fatalf("impl.Select(gcm, %s) failed", name)
-	}
-	t.Cleanup(func() { impl.Reset("gcm") })
+	cryptotest.Use(t, "gcm", name)
 }
 
 // TestGCMVectors192PerImpl runs the AES-192 vectors through every

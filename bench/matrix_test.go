@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/atrest-dev/atrest/internal/cryptotest"
 	"github.com/atrest-dev/atrest/internal/impl"
 )
 
@@ -103,10 +104,7 @@ func forceGeneric(tb testing.TB, c cell) {
 		return
 	}
 	for _, pkg := range impl.Packages() {
-		if !impl.Select(pkg, impl.Generic) {
-			tb.Fatalf("impl.Select(%q, generic) failed", pkg)
-		}
-		tb.Cleanup(func() { impl.Reset(pkg) })
+		cryptotest.Use(tb, pkg, impl.Generic)
 	}
 }
 
