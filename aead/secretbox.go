@@ -71,8 +71,9 @@ func (s *Secretbox) Seal(dst, plaintext, ad []byte) ([]byte, error) {
 	if err := s.nonces.FillNonce(out[:SecretboxNonceSize]); err != nil {
 		return dst, fmt.Errorf("%w: %w", ErrNonce, err)
 	}
-	nonce := [SecretboxNonceSize]byte(out) // a copy: out may move under secretbox's append
-	s.sealBox(out[SecretboxNonceSize:SecretboxNonceSize], plaintext, &nonce)
+	// sealBox writes only out[SecretboxNonceSize:], which has room, so the
+	// nonce stays where it is and needs no copy.
+	s.sealBox(out[SecretboxNonceSize:SecretboxNonceSize], plaintext, (*[SecretboxNonceSize]byte)(out))
 	return ret, nil
 }
 
@@ -89,9 +90,8 @@ func (s *Secretbox) Open(dst, payload, ad []byte) ([]byte, error) {
 	if alias.AnyOverlap(out, payload) {
 		panic("aead: invalid buffer overlap")
 	}
-	var nonce [SecretboxNonceSize]byte
-	copy(nonce[:], payload)
-	if _, ok := s.openBox(out[:0], payload[SecretboxNonceSize:], &nonce); !ok {
+	// out does not overlap payload, so the nonce in it is read in place.
+	if _, ok := s.openBox(out[:0], payload[SecretboxNonceSize:], (*[SecretboxNonceSize]byte)(payload)); !ok {
 		clear(out)
 		return dst, ErrAuth
 	}
