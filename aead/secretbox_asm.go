@@ -38,11 +38,11 @@ var secretboxTable = []impl.Row{
 	// generic (x/crypto): seal 16 B 380 vs 342 ns, 64 B 462 vs 550 ns,
 	// 256 B -41%, 4 KiB -72%, 1 MiB -81%; open alike. auto vs bare x/crypto
 	// (x-crypto): 64 B -14%, 256 B -36%, 4 KiB -72%, 1 MiB -82%. At 0 and
-	// 16 B auto runs x/crypto's own code (the generic path): there it
-	// measured +2% to +7% against the bare call, and -10% to +15% between
-	// the same two columns in a rerun (count 10,
-	// results/hotpaths-amd-epyc-zen5-2026-11-28-reruns.txt): the noise floor
-	// at these sizes, not a path choice.
+	// 16 B auto runs x/crypto's own code (the generic path; AVX512 is slower
+	// there), so no row can do better: in separate processes, 24 rounds
+	// (results/hotpaths-amd-epyc-zen5-2026-11-28-reruns.txt), open is level
+	// with the bare call and seal +4% to +6% (15-20 ns), of which a one-line
+	// wrapper around the same x/crypto call accounts for +2% to +4%.
 	{CPU: cpu.AMDZen5, Op: "seal", Min: 0, Path: boxPathGeneric},
 	{CPU: cpu.AMDZen5, Op: "seal", Min: 64, Path: boxPathAVX512},
 	{CPU: cpu.AMDZen5, Op: "open", Min: 0, Path: boxPathGeneric},
