@@ -425,19 +425,31 @@ func counters(nv int) {
 	}
 }
 
-func crypt(name string, open bool) {
+// cryptText opens the assembly function name that seals (open false) or
+// opens one GCM message, with the signature and contract every GCM kernel
+// shares; the lines of needs, if any, continue the doc comment's last line.
+func cryptText(name string, open bool, needs ...string) {
 	verb := "encrypts"
 	if open {
 		verb = "decrypts"
 	}
 	TEXT(name, NOSPLIT, "func(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst, src, ad []byte, tag *[16]byte)")
 	Pragma("noescape")
-	Doc(
-		name+" "+verb+" src into dst (len(dst) >= len(src)) with AES-GCM under the",
+	last := "nr must be 10, 12 or 14; len(src) must be below 2^36-32."
+	if len(needs) > 0 {
+		last += " " + needs[0]
+		needs = needs[1:]
+	}
+	Doc(append([]string{
+		name + " " + verb + " src into dst (len(dst) >= len(src)) with AES-GCM under the",
 		"round keys rk (nr rounds) and key powers htab, counter block j0, and",
 		"additional data ad, and writes the GCM tag of the ciphertext to tag.",
-		"nr must be 10, 12 or 14; len(src) must be below 2^36-32.",
-	)
+		last,
+	}, needs...)...)
+}
+
+func crypt(name string, open bool) {
+	cryptText(name, open)
 	rk, nr, htab := RDI, R8, R9
 	Load(Param("rk"), rk)
 	Load(Param("nr"), nr)

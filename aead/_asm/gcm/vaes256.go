@@ -546,19 +546,7 @@ func (k *y256) tailVector(open bool, j int, last bool, src, dst, n, hp Register)
 }
 
 func crypt256(name string, open bool) {
-	verb := "encrypts"
-	if open {
-		verb = "decrypts"
-	}
-	TEXT(name, NOSPLIT, "func(rk *[240]byte, nr int, htab *[320]byte, j0 *[16]byte, dst, src, ad []byte, tag *[16]byte)")
-	Pragma("noescape")
-	Doc(
-		name+" "+verb+" src into dst (len(dst) >= len(src)) with AES-GCM under the",
-		"round keys rk (nr rounds) and key powers htab, counter block j0, and",
-		"additional data ad, and writes the GCM tag of the ciphertext to tag.",
-		"nr must be 10, 12 or 14; len(src) must be below 2^36-32. It needs AVX2,",
-		"VAES and VPCLMULQDQ, not AVX-512.",
-	)
+	cryptText(name, open, "It needs AVX2,", "VAES and VPCLMULQDQ, not AVX-512.")
 	k := &y256{rk: RDI, nr: R8, rkl: R12, htab: R9}
 	k.buf = AllocLocal(32)
 	k.hx = AllocLocal(128)
