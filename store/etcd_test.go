@@ -50,15 +50,7 @@ func tlsConfig(t *testing.T, info transport.TLSInfo) *tls.Config {
 // within the dial timeout (clientv3.New alone returned at once and left
 // every request waiting), with a message that names the endpoint.
 func TestDialFailsFast(t *testing.T) {
-	pki, err := etcdtest.NewTLSFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secure, err := etcdtest.Start(etcdtest.Options{Dir: t.TempDir(), TLS: pki})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer secure.Close()
+	secure, pki := etcdtest.NewTLS(t)
 	plain := etcdtest.New(t, 1)
 	plainHost := strings.TrimPrefix(plain.Endpoints[0], "http://")
 	secureHost := strings.TrimPrefix(secure.Endpoints[0], "https://")

@@ -265,15 +265,7 @@ func TestStoreFlagUsage(t *testing.T) {
 // hung scan and rotate. They fail now within the dial timeout, naming the
 // endpoint; a non-PEM --cacert fails at once.
 func TestDialTimeoutCLI(t *testing.T) {
-	pki, err := etcdtest.NewTLSFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secure, err := etcdtest.Start(etcdtest.Options{Dir: t.TempDir(), TLS: pki})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer secure.Close()
+	secure, pki := etcdtest.NewTLS(t)
 	plain := etcdtest.New(t, 1)
 	cfg := gcmConfig(t, "secrets")
 	notPEM := writeFile(t, "ca.pem", "-----BEGIN NOTHING-----\n")

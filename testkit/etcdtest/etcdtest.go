@@ -215,6 +215,22 @@ func New(tb testing.TB, members int) *Cluster {
 	return c
 }
 
+// NewTLS is New for one member that serves TLS and wants client
+// certificates, with a fresh PKI (NewTLSFiles) in a temporary directory.
+func NewTLS(tb testing.TB) (*Cluster, *TLSFiles) {
+	tb.Helper()
+	pki, err := NewTLSFiles(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := Start(Options{Dir: tb.TempDir(), TLS: pki})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Close)
+	return c, pki
+}
+
 // Client returns a client connected to every member.
 func (c *Cluster) Client() (*clientv3.Client, error) {
 	tlsCfg, err := c.TLSConfig()
