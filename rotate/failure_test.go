@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/rotate"
 	"github.com/atrest-dev/atrest/store"
@@ -201,19 +199,13 @@ func testEtcdGoesAway(t *testing.T, how string) {
 	if s2.Values != 400 || s2.Rewritten != s2.Stale || s2.Fresh < s.Rewritten || s2.Fresh+s2.Stale != 400 {
 		t.Errorf("rerun: %+v after %+v", s2, s)
 	}
-	kube, err := etcdtest.LoadKube(cur, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	reads := etcdtest.KubeReadAll(t, ctx, direct, cur, "/registry/")
+	if len(reads) != 400 {
+		t.Fatalf("%d keys", len(reads))
 	}
-	defer kube.Close()
-	r, err := direct.Get(ctx, "/registry/", clientv3.WithPrefix())
-	if err != nil || len(r.Kvs) != 400 {
-		t.Fatalf("%v, %d keys", err, len(r.Kvs))
-	}
-	for _, kv := range r.Kvs {
-		pt, stale, err := kube.Decrypt(ctx, "secrets", string(kv.Key), kv.Value)
-		if err != nil || stale || !bytes.Equal(pt, values[string(kv.Key)]) {
-			t.Fatalf("%s: stale %v, %v", kv.Key, stale, err)
+	for _, r := range reads {
+		if r.Err != nil || r.Stale || !bytes.Equal(r.Plain, values[r.Key]) {
+			t.Fatalf("%s: stale %v, %v", r.Key, r.Stale, r.Err)
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/kmsplugin"
 	"github.com/atrest-dev/atrest/rotate"
@@ -89,19 +87,13 @@ func TestRotateKMS(t *testing.T) {
 		rep.KMS[0].Current == nil || !*rep.KMS[0].Current || rep.Totals.Stale != 0 || rep.Totals.Unreadable != 0 {
 		t.Errorf("scan after the rotation: totals %+v, kms %+v", rep.Totals, rep.KMS)
 	}
-	kube, err := etcdtest.LoadKube(conf.YAML(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	reads := etcdtest.KubeReadAll(t, ctx, cli, conf.YAML(), "/registry/")
+	if len(reads) != 27 {
+		t.Fatalf("%d keys", len(reads))
 	}
-	defer kube.Close()
-	resp, err := cli.Get(ctx, "/registry/", clientv3.WithPrefix())
-	if err != nil || len(resp.Kvs) != 27 {
-		t.Fatalf("%v, %d keys", err, len(resp.Kvs))
-	}
-	for _, kv := range resp.Kvs {
-		pt, stale, err := kube.Decrypt(ctx, "secrets", string(kv.Key), kv.Value)
-		if err != nil || stale || !bytes.Equal(pt, values[string(kv.Key)]) {
-			t.Errorf("kube-apiserver reads %s: stale %v, %v", kv.Key, stale, err)
+	for _, r := range reads {
+		if r.Err != nil || r.Stale || !bytes.Equal(r.Plain, values[r.Key]) {
+			t.Errorf("kube-apiserver reads %s: stale %v, %v", r.Key, r.Stale, r.Err)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/atrest-dev/atrest/cbc"
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/rotate"
-	"github.com/atrest-dev/atrest/store"
 	"github.com/atrest-dev/atrest/testkit/etcdtest"
 )
 
@@ -123,35 +122,24 @@ func TestRotate(t *testing.T) {
 
 	// Every value reads back unchanged (or as the writer left it), fresh,
 	// through kube-apiserver's transformers for the current configuration.
-	kube, err := etcdtest.LoadKube(mixed.Current, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kube.Close()
-	r, err := cli.Get(ctx, "/registry/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Kvs) != len(expect) {
-		t.Fatalf("%d keys, want %d", len(r.Kvs), len(expect))
+	reads := etcdtest.KubeReadAll(t, ctx, cli, mixed.Current, "/registry/")
+	if len(reads) != len(expect) {
+		t.Fatalf("%d keys, want %d", len(reads), len(expect))
 	}
 	unreadable := 0
-	for _, kv := range r.Kvs {
-		key := string(kv.Key)
-		res, _ := store.ResourceOf(key, "/registry")
-		pt, stale, err := kube.Decrypt(ctx, res.Name, key, kv.Value)
-		if err != nil {
+	for _, r := range reads {
+		if r.Err != nil {
 			unreadable++
-			if before[key] != kv.ModRevision {
-				t.Errorf("%s: unreadable value was rewritten", key)
+			if before[r.Key] != r.ModRevision {
+				t.Errorf("%s: unreadable value was rewritten", r.Key)
 			}
 			continue
 		}
-		if stale {
-			t.Errorf("%s: still stale", key)
+		if r.Stale {
+			t.Errorf("%s: still stale", r.Key)
 		}
-		if !bytes.Equal(pt, expect[key]) {
-			t.Errorf("%s: value changed or writer's update lost", key)
+		if !bytes.Equal(r.Plain, expect[r.Key]) {
+			t.Errorf("%s: value changed or writer's update lost", r.Key)
 		}
 	}
 	if unreadable != 4 {
@@ -189,24 +177,13 @@ func TestRotate(t *testing.T) {
 	if want := (rotate.Summary{Values: 46, Fresh: 15, Stale: 27, Rewritten: 27, Batched: batched, Unreadable: 4}); s4 != want {
 		t.Errorf("rotation to aescbc: %+v, want %+v", s4, want)
 	}
-	kube2, err := etcdtest.LoadKube(cbcFirst, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kube2.Close()
-	r, err = cli.Get(ctx, "/registry/secrets/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
 	fresh := 0
-	for _, kv := range r.Kvs {
-		key := string(kv.Key)
-		pt, stale, err := kube2.Decrypt(ctx, "secrets", key, kv.Value)
-		if err != nil {
+	for _, r := range etcdtest.KubeReadAll(t, ctx, cli, cbcFirst, "/registry/secrets/") {
+		if r.Err != nil {
 			continue
 		}
-		if stale || !bytes.Equal(pt, expect[key]) {
-			t.Errorf("%s: stale=%v or changed after the batch rotation", key, stale)
+		if r.Stale || !bytes.Equal(r.Plain, expect[r.Key]) {
+			t.Errorf("%s: stale=%v or changed after the batch rotation", r.Key, r.Stale)
 		}
 		fresh++
 	}

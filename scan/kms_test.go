@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/atrest-dev/atrest/envelope"
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 	"github.com/atrest-dev/atrest/scan"
@@ -106,24 +104,14 @@ func TestScanKMS(t *testing.T) {
 	}
 
 	// kube-apiserver's verdict on every value agrees.
-	kube, err := etcdtest.LoadKube(f.Config, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kube.Close()
-	resp, err := cli.Get(ctx, "/registry/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var kstale, kerr int
-	for _, kv := range resp.Kvs {
-		pt, stale, err := kube.Decrypt(ctx, "secrets", string(kv.Key), kv.Value)
+	for _, r := range etcdtest.KubeReadAll(t, ctx, cli, f.Config, "/registry/") {
 		switch {
-		case err != nil:
+		case r.Err != nil:
 			kerr++
-		case !bytes.Equal(pt, f.Values[string(kv.Key)]):
-			t.Errorf("%s: kube reads a different plaintext", kv.Key)
-		case stale:
+		case !bytes.Equal(r.Plain, f.Values[r.Key]):
+			t.Errorf("%s: kube reads a different plaintext", r.Key)
+		case r.Stale:
 			kstale++
 		}
 	}

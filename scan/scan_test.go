@@ -91,28 +91,17 @@ func TestScan(t *testing.T) {
 	}
 
 	// kube-apiserver's verdict on every value agrees with the report.
-	kube, err := etcdtest.LoadKube(mixed.Current, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kube.Close()
-	resp, err := cli.Get(ctx, "/registry/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var kstale, kerr int
-	for _, kv := range resp.Kvs {
-		res, _ := store.ResourceOf(string(kv.Key), "/registry")
-		pt, stale, err := kube.Decrypt(ctx, res.Name, string(kv.Key), kv.Value)
+	for _, r := range etcdtest.KubeReadAll(t, ctx, cli, mixed.Current, "/registry/") {
 		switch {
-		case err != nil:
+		case r.Err != nil:
 			kerr++
-		case stale:
+		case r.Stale:
 			kstale++
 			fallthrough
 		default:
-			if !bytes.Equal(pt, mixed.Values[string(kv.Key)]) {
-				t.Errorf("%s: kube reads a different plaintext", kv.Key)
+			if !bytes.Equal(r.Plain, mixed.Values[r.Key]) {
+				t.Errorf("%s: kube reads a different plaintext", r.Key)
 			}
 		}
 	}

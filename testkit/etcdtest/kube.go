@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apiserver/pkg/storage/value"
 
+	"github.com/atrest-dev/atrest/store"
 	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
 
@@ -46,6 +49,44 @@ func (k *Kube) Encrypt(ctx context.Context, resource string, etcdKey string, pla
 // Decrypt transforms a stored value back, as kube-apiserver does after reading it.
 func (k *Kube) Decrypt(ctx context.Context, resource string, etcdKey string, stored []byte) ([]byte, bool, error) {
 	return k.Transformer(resource).TransformFromStorage(ctx, stored, value.DefaultContext(etcdKey))
+}
+
+// A KubeRead is kube-apiserver's verdict on one value stored in etcd.
+type KubeRead struct {
+	Key         string
+	ModRevision int64
+	Plain       []byte
+	Stale       bool
+	Err         error // the value's own: kube-apiserver cannot read it
+}
+
+// KubeReadAll loads the EncryptionConfiguration yaml with kube-apiserver's
+// loader and reads every value under prefix (of the /registry tree) as
+// kube-apiserver would, with the transformer of the resource its key names
+// (store.ResourceOf). It fails tb if the configuration does not load or
+// etcd cannot be read.
+func KubeReadAll(tb testing.TB, ctx context.Context, cli *clientv3.Client, yaml, prefix string) []KubeRead {
+	tb.Helper()
+	kube, err := LoadKube(yaml, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer kube.Close()
+	resp, err := cli.Get(ctx, prefix, clientv3.WithPrefix())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reads := make([]KubeRead, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		r := KubeRead{Key: string(kv.Key), ModRevision: kv.ModRevision}
+		res, err := store.ResourceOf(r.Key, "/registry")
+		if err != nil {
+			tb.Fatalf("%s: %v", r.Key, err)
+		}
+		r.Plain, r.Stale, r.Err = kube.Decrypt(ctx, res.Name, r.Key, kv.Value)
+		reads = append(reads, r)
+	}
+	return reads
 }
 
 // RandomKey returns a fresh base64 key of n bytes for a configuration.
