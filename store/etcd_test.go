@@ -24,16 +24,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// deadPort returns a loopback address nothing listens on.
-func deadPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 func tlsConfig(t *testing.T, info transport.TLSInfo) *tls.Config {
 	t.Helper()
@@ -94,7 +84,7 @@ func TestDialFailsFast(t *testing.T) {
 		name string
 		cfg  store.Config
 	}{
-		{"dead port", store.Config{Endpoints: []string{"http://" + deadPort(t)}}},
+		{"dead port", store.Config{Endpoints: []string{"http://" + etcdtest.DeadAddr(t)}}},
 		{"silent port", store.Config{Endpoints: []string{"http://" + silent.Addr().String()}}},
 		{"wrong CA", store.Config{Endpoints: secure.Endpoints, TLS: tlsConfig(t, transport.TLSInfo{TrustedCAFile: pki.OtherCA, CertFile: pki.ClientCert, KeyFile: pki.ClientKey})}},
 		{"no client certificate", store.Config{Endpoints: secure.Endpoints, TLS: tlsConfig(t, transport.TLSInfo{TrustedCAFile: pki.CA})}},
@@ -124,7 +114,7 @@ func TestDialFailsFast(t *testing.T) {
 // warns about the dead one and the client works.
 func TestDialLeavesOutDeadEndpoint(t *testing.T) {
 	c := etcdtest.New(t, 1)
-	dead := "http://" + deadPort(t)
+	dead := "http://" + etcdtest.DeadAddr(t)
 	var warned []error
 	cli, err := store.Dial(context.Background(), store.Config{Endpoints: []string{dead, c.Endpoints[0]}, DialTimeout: 2 * time.Second,
 		Warn: func(err error) { warned = append(warned, err) }})

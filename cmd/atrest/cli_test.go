@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,7 +268,7 @@ func TestDialTimeoutCLI(t *testing.T) {
 	plain := etcdtest.New(t, 1)
 	cfg := gcmConfig(t, "secrets")
 	notPEM := writeFile(t, "ca.pem", "-----BEGIN NOTHING-----\n")
-	dead := "http://" + freeAddr(t)
+	dead := "http://" + etcdtest.DeadAddr(t)
 	https := strings.Replace(plain.Endpoints[0], "http://", "https://", 1)
 	const timeout = 2 * time.Second
 	for _, c := range []struct {
@@ -302,17 +301,6 @@ func TestDialTimeoutCLI(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // TestScanEtcdPrefixCLI: --etcd-prefix /k8s alone scanned /registry/ (the
 // --prefix default was hard-coded) and reported no plaintext while

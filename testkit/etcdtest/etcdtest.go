@@ -267,6 +267,19 @@ func (c *Cluster) Close() {
 	c.members = nil
 }
 
+// DeadAddr returns a loopback host:port that nothing listens on: a port
+// the kernel just handed out and took back.
+func DeadAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
 // WaitContext is a helper for a context with a deadline generous enough for a
 // loaded CI machine.
 func WaitContext(tb testing.TB) context.Context {
