@@ -24,7 +24,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-
 func tlsConfig(t *testing.T, info transport.TLSInfo) *tls.Config {
 	t.Helper()
 	c, err := info.ClientConfig()

@@ -301,7 +301,6 @@ func TestDialTimeoutCLI(t *testing.T) {
 	}
 }
 
-
 // TestScanEtcdPrefixCLI: --etcd-prefix /k8s alone scanned /registry/ (the
 // --prefix default was hard-coded) and reported no plaintext while
 // /k8s/secrets held some; rotate did nothing.
