@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -372,32 +371,5 @@ func kmsVariants(v []byte) [][]byte {
 		withKeyID("another-key"),
 		withKeyID(string(bytes.Repeat([]byte("k"), 1025))),
 		v[:len(v)/2],
-	}
-}
-
-// writeSeeds writes or checks corpus entries under testdata/fuzz/<target>.
-func writeSeeds(t *testing.T, seeds map[string][][]any) {
-	for target, entries := range seeds {
-		dir := filepath.Join("testdata", "fuzz", target)
-		if *update {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, e := range entries {
-			content := marshalCorpus(e...)
-			h := sha256.Sum256(content)
-			name := filepath.Join(dir, fmt.Sprintf("%x", h[:8]))
-			if *update {
-				if err := os.WriteFile(name, content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(name)
-			if err != nil || !bytes.Equal(got, content) {
-				t.Fatalf("%s: seed corpus out of date (%v): run go test ./fuzz -run TestKMSSeedCorpus -update", name, err)
-			}
-		}
 	}
 }

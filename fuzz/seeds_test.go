@@ -37,7 +37,14 @@ var update = flag.Bool("update", false, "rewrite the seed corpora under testdata
 //	go test ./fuzz -run TestSeedCorpus -update
 func TestSeedCorpus(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 4)
-	for target, entries := range seedCorpus(t) {
+	writeSeeds(t, seedCorpus(t))
+}
+
+// writeSeeds writes (with -update) or checks the corpus entries of each
+// target under testdata/fuzz/<target>, each file named by the first 8 bytes
+// of its SHA-256.
+func writeSeeds(t *testing.T, seeds map[string][][]any) {
+	for target, entries := range seeds {
 		dir := filepath.Join("testdata", "fuzz", target)
 		if *update {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -47,7 +54,7 @@ func TestSeedCorpus(t *testing.T) {
 		for _, e := range entries {
 			content := marshalCorpus(e...)
 			h := sha256.Sum256(content)
-			name := filepath.Join(dir, hex.EncodeToString(h[:])[:16])
+			name := filepath.Join(dir, hex.EncodeToString(h[:8]))
 			if *update {
 				if err := os.WriteFile(name, content, 0o644); err != nil {
 					t.Fatal(err)
@@ -56,7 +63,7 @@ func TestSeedCorpus(t *testing.T) {
 			}
 			got, err := os.ReadFile(name)
 			if err != nil || !bytes.Equal(got, content) {
-				t.Fatalf("%s: seed corpus out of date (%v): run go test ./fuzz -run TestSeedCorpus -update", name, err)
+				t.Fatalf("%s: seed corpus out of date (%v): run go test ./fuzz -run '^%s$' -update", name, err, t.Name())
 			}
 		}
 	}
