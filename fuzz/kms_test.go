@@ -18,7 +18,6 @@ import (
 
 	"golang.org/x/crypto/hkdf"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
@@ -152,24 +151,11 @@ func (c kmsConf) prefix() []byte { return []byte("k8s:enc:kms:v2:" + c.name + ":
 
 func pickKMSConf(sel uint8) int { return int(sel) % len(kmsConfs) }
 
-// kubeParseKMS is the reference decoder: protobuf-go into the apiserver's
-// generated type, then its ValidateEncryptedObject.
-func kubeParseKMS(payload []byte) (*kmstypes.EncryptedObject, error) {
-	o := &kmstypes.EncryptedObject{}
-	if err := proto.Unmarshal(payload, o); err != nil {
-		return nil, err
-	}
-	if err := kkmsv2.ValidateEncryptedObject(o); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
 // modelKMSRead reads a kms payload of configuration i: SPEC §4 and §6 over
 // the reference decoder, the plugin (in process), x/crypto and crypto/cipher.
 func modelKMSRead(fx *kmsFixture, i int, payload, ad []byte) modelResult {
 	c := fx.confs[i]
-	o, err := kubeParseKMS(payload)
+	o, err := kubepeer.ParseKMS(payload)
 	if err != nil {
 		return modelResult{matched: true}
 	}
@@ -221,7 +207,7 @@ func modelKMSRead(fx *kmsFixture, i int, payload, ad []byte) modelResult {
 // apiserver's validation (accept/reject and every field).
 func FuzzKMSParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		want, kerr := kubeParseKMS(payload)
+		want, kerr := kubepeer.ParseKMS(payload)
 		got, err := kmsv2.Parse(payload)
 		if (err == nil) != (kerr == nil) {
 			t.Fatalf("payload %x: atrest %v, protobuf-go and the apiserver's validation %v", payload, err, kerr)

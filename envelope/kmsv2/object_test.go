@@ -16,30 +16,17 @@ import (
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	kkmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
 	kmstypes "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2/v2"
 
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
+	"github.com/atrest-dev/atrest/testkit/kubepeer"
 )
-
-// kubeParse is what kube-apiserver does with a payload before using it:
-// proto.Unmarshal into its generated type, then ValidateEncryptedObject.
-func kubeParse(payload []byte) (*kmstypes.EncryptedObject, error) {
-	o := &kmstypes.EncryptedObject{}
-	if err := proto.Unmarshal(payload, o); err != nil {
-		return nil, err
-	}
-	if err := kkmsv2.ValidateEncryptedObject(o); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
 
 // checkParse demands that Parse accepts exactly what the apiserver accepts,
 // with the same field values, and returns whether it accepted.
 func checkParse(t testing.TB, payload []byte) bool {
 	t.Helper()
-	want, kerr := kubeParse(payload)
+	want, kerr := kubepeer.ParseKMS(payload)
 	got, err := kmsv2.Parse(payload)
 	if (err == nil) != (kerr == nil) {
 		t.Fatalf("payload %x:\natrest:     %v\nkubernetes: %v", payload, err, kerr)
