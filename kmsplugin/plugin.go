@@ -19,6 +19,13 @@
 //
 // so a ciphertext only decrypts under its own key ID and annotations. The
 // plugin returns no annotations unless Options.Annotations sets some.
+//
+// Whoever can connect to the plugin can have DEKs unwrapped: Listen and
+// Serve admit only the connections of the plugin's own user (checked on
+// each connection from the kernel's peer credentials), ListenConfig those
+// of other users and groups too; abstract sockets are refused unless
+// allowed, and an existing socket path is replaced only when it is a
+// socket of the plugin's user that refuses connections.
 package kmsplugin
 
 import (

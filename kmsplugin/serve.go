@@ -3,70 +3,37 @@ package kmsplugin
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	kmsapi "k8s.io/kms/apis/v2"
 	kmsservice "k8s.io/kms/pkg/service"
-	"k8s.io/kms/pkg/util"
 )
 
 var randRead = rand.Read
 
-// ErrInUse: another process listens on the socket.
-var ErrInUse = errors.New("kmsplugin: another process is listening on the socket")
-
-// Listen opens the unix socket of endpoint (unix:///path, or unix:///@name
-// for a Linux abstract socket) for Serve. A socket file left by a process
-// that is gone is replaced; one that accepts connections is not (ErrInUse),
-// nor is a file that is not a socket. The socket is made mode 0600: only
-// its owner (the kube-apiserver's user, typically root) may connect, since
-// whoever connects can decrypt DEKs.
-func Listen(endpoint string) (net.Listener, error) {
-	path, err := util.ParseEndpoint(endpoint)
-	if err != nil {
-		return nil, err
-	}
-	abstract := strings.HasPrefix(path, "@")
-	if !abstract {
-		if fi, err := os.Lstat(path); err == nil {
-			if fi.Mode()&os.ModeSocket == 0 {
-				return nil, fmt.Errorf("kmsplugin: %s exists and is not a socket", path)
-			}
-			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("%w: %s", ErrInUse, path)
-			}
-			if err := os.Remove(path); err != nil {
-				return nil, err
-			}
-		}
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	if !abstract {
-		if err := os.Chmod(path, 0o600); err != nil {
-			ln.Close()
-			return nil, err
-		}
-	}
-	return ln, nil
-}
+// maxRequest bounds the size of a request the server reads. The largest
+// that kube-apiserver sends is a Decrypt of an encrypted DEK source (at most
+// 1 KiB) with its key ID (1 KiB) and annotations (32 KiB).
+const maxRequest = 64 << 10
 
 // Serve serves svc as a KMS v2 plugin on ln (from Listen) with
 // k8s.io/kms/pkg/service's gRPC service until ctx is done, then stops:
 // calls in progress may finish for up to grace, the listener is closed and
 // its socket file removed. It returns nil after a stop through ctx.
+//
+// A listener that is not from Listen gets the peer check of the zero
+// ListenConfig (the plugin's own user only). Requests larger than 64 KiB
+// are refused; timeout bounds each connection's handshake.
 func Serve(ctx context.Context, ln net.Listener, svc kmsservice.Service, timeout, grace time.Duration) error {
-	gs := grpc.NewServer(grpc.ConnectionTimeout(timeout))
+	if _, ok := ln.(*checkedListener); !ok {
+		var c ListenConfig
+		ln = c.wrap(ln, uint32(os.Geteuid()))
+	}
+	gs := grpc.NewServer(grpc.ConnectionTimeout(timeout), grpc.MaxRecvMsgSize(maxRequest))
 	// The service translates between the gRPC messages and svc; its own
 	// ListenAndServe is not used because Shutdown cannot reach a server it
 	// has not created yet, and because Listen deals with stale sockets.

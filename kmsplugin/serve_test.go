@@ -30,7 +30,7 @@ func TestStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kmsplugin.Start("unix://"+sock, p); !errors.Is(err, kmsplugin.ErrInUse) {
+	if _, err := kmsplugin.Start("unix://"+sock, p); !errors.Is(err, kmsplugin.ErrSocketInUse) {
 		t.Errorf("a second server on the socket: %v", err)
 	}
 	c, err := kmsv2.Dial("p", s.Endpoint)
