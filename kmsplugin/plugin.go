@@ -12,7 +12,8 @@
 //
 // Formats:
 //
-//	KEK file    32 random bytes, raw or base64 (CreateKEKFile writes base64, mode 0600)
+//	KEK file    a regular file (symbolic links followed) of at most 4 KiB: 32 random
+//	            bytes, raw, or their base64 (CreateKEKFile writes base64, mode 0600)
 //	key ID      hex(SHA-256("atrest kms-plugin key id\x00" || KEK))[:32], 128 bits
 //	ciphertext  nonce(12) || AES-256-GCM_KEK(DEK) || tag(16), with additional data
 //	            "atrest kms-plugin\x00" || key ID || the annotations it was returned with
@@ -37,11 +38,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 
 	kmsservice "k8s.io/kms/pkg/service"
 
@@ -50,6 +54,10 @@ import (
 
 // KEKSize is the size of a key encryption key.
 const KEKSize = 32
+
+// MaxKEKFileSize bounds what ReadKEKFile reads: a KEK file holds 32 bytes,
+// or their base64 (44 characters) and white space.
+const MaxKEKFileSize = 4096
 
 var (
 	// ErrKEKFile: a KEK file does not hold 32 bytes, raw or base64.
@@ -61,6 +69,11 @@ var (
 	ErrDecrypt = errors.New("kmsplugin: ciphertext does not authenticate")
 	// ErrNoKEK: a Plugin needs at least one KEK.
 	ErrNoKEK = errors.New("kmsplugin: no KEK")
+	// ErrNotRegularFile: a KEK file is not a regular file (a FIFO, a
+	// device such as /dev/zero, a directory, a socket).
+	ErrNotRegularFile = errors.New("kmsplugin: a KEK file must be a regular file")
+	// ErrKEKFileTooLarge: a KEK file is larger than MaxKEKFileSize.
+	ErrKEKFileTooLarge = errors.New("kmsplugin: KEK file too large")
 )
 
 // Plugin implements k8s.io/kms/pkg/service.Service. It is safe for
@@ -77,6 +90,7 @@ type kek struct {
 	id   string
 	file string
 	gcm  *aead.GCM
+	warn string
 }
 
 var _ kmsservice.Service = (*Plugin)(nil)
@@ -154,6 +168,10 @@ func (p *Plugin) Reload() error {
 type Loaded struct {
 	File  string // empty for NewWithKEKs
 	KeyID string
+	// Warning, if not empty, says why the KEK looks weak: its 32 bytes are
+	// all printable text (a hex or text key taken byte for byte), which
+	// random bytes almost never are (odds below 2^-44).
+	Warning string
 }
 
 // Loaded returns the KEKs in use, the encrypting one first.
@@ -162,7 +180,7 @@ func (p *Plugin) Loaded() []Loaded {
 	defer p.mu.RUnlock()
 	var out []Loaded
 	for _, k := range p.keks {
-		out = append(out, Loaded{File: k.file, KeyID: k.id})
+		out = append(out, Loaded{File: k.file, KeyID: k.id, Warning: k.warn})
 	}
 	return out
 }
@@ -180,9 +198,24 @@ func makeKEKs(raw [][]byte) ([]kek, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, kek{id: KeyID(k), gcm: g})
+		out = append(out, kek{id: KeyID(k), gcm: g, warn: textWarning(k)})
 	}
 	return out, nil
+}
+
+// textWarning returns the Loaded.Warning of a KEK.
+func textWarning(k []byte) string {
+	hex := true
+	for _, c := range k {
+		if (c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' {
+			return ""
+		}
+		hex = hex && strings.ContainsRune("0123456789abcdefABCDEF\n", rune(c))
+	}
+	if hex {
+		return "the KEK is 32 hex digits taken as 32 bytes, not decoded (16 bytes of randomness at most); use 32 random bytes or their base64 (atrest kms-plugin --create)"
+	}
+	return "the KEK's 32 bytes are all printable text, unlike random bytes: a text key is far weaker than 256 bits; use 32 random bytes or their base64 (atrest kms-plugin --create)"
 }
 
 // KeyID returns the key ID of a KEK: 32 hex digits of a domain-separated
@@ -246,24 +279,63 @@ func (p *Plugin) ad(keyID string, anns map[string][]byte) []byte {
 }
 
 // ReadKEKFile reads a KEK: a file of 32 bytes, or of their base64 (standard
-// encoding, surrounding white space ignored).
+// encoding, surrounding white space ignored). The file must be a regular
+// file, symbolic links followed (a Kubernetes Secret volume links each key
+// to its current version), of at most MaxKEKFileSize bytes: others fail at
+// once with ErrNotRegularFile or ErrKEKFileTooLarge, without being read
+// (it is opened non-blocking, so a FIFO does not wait for a writer).
 func ReadKEKFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	// Stat first, so that a device is not even opened (opening one can
+	// have effects); then check what was opened.
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(data)
+	if err := checkKEKFile(path, fi); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkKEKFile(path, fi); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, MaxKEKFileSize+1)
+	defer clear(buf)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case n > MaxKEKFileSize: // it grew
+		return nil, fmt.Errorf("%w: %s has more than %d bytes", ErrKEKFileTooLarge, path, MaxKEKFileSize)
+	case err != nil && err != io.ErrUnexpectedEOF && err != io.EOF:
+		return nil, err
+	}
+	data := buf[:n]
 	if len(data) == KEKSize {
 		return bytes.Clone(data), nil
 	}
 	t := bytes.TrimSpace(data)
 	k := make([]byte, base64.StdEncoding.DecodedLen(len(t)))
-	n, err := base64.StdEncoding.Decode(k, t)
+	n, err = base64.StdEncoding.Decode(k, t)
 	if err != nil || n != KEKSize {
 		clear(k)
 		return nil, fmt.Errorf("%s: %w", path, ErrKEKFile)
 	}
 	return k[:n], nil
+}
+
+func checkKEKFile(path string, fi fs.FileInfo) error {
+	switch {
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is %s", ErrNotRegularFile, path, fileKind(fi.Mode()))
+	case fi.Size() > MaxKEKFileSize:
+		return fmt.Errorf("%w: %s is %d bytes, max %d (a KEK file holds 32 bytes or their base64)", ErrKEKFileTooLarge, path, fi.Size(), MaxKEKFileSize)
+	}
+	return nil
 }
 
 // CreateKEKFile writes a new random KEK, base64, to path with mode 0600. It
