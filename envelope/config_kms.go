@@ -2,7 +2,6 @@ package envelope
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/atrest-dev/atrest/envelope/kmsv2"
 )
@@ -41,10 +40,17 @@ func (k kmsCipher) OpenStale(dst, payload, ad []byte) ([]byte, bool, error) {
 
 func unavailable(err error) error {
 	if errors.Is(err, kmsv2.ErrUnavailable) {
-		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+		return unsupportedError{err}
 	}
 	return err
 }
+
+// unsupportedError is err, also matching ErrUnsupported. It does not add
+// ErrUnsupported's text: the chain already names the entry ("envelope:
+// kms/name: ..."), and err says what is wrong with the plugin.
+type unsupportedError struct{ error }
+
+func (e unsupportedError) Unwrap() []error { return []error{ErrUnsupported, e.error} }
 
 // KMSProvider returns the KMS v2 provider behind a chain entry, to ask it
 // for its current key ID or describe its values; ok is false for entries of

@@ -50,8 +50,9 @@ var (
 	// fail with it until a check succeeds; ErrExpired also matches it.
 	ErrUnavailable = errors.New("kmsv2: KMS plugin unavailable")
 	// ErrExpired: the write DEK's state is older than WriteStateTTL because
-	// the checks since have failed; writes fail, reads go on.
-	ErrExpired = errors.New("kmsv2: write DEK expired")
+	// the checks since have failed; writes fail, reads go on. It matches
+	// ErrUnavailable.
+	ErrExpired error = &subError{"kmsv2: write DEK expired", ErrUnavailable}
 	// ErrPlugin: the plugin refused or failed a call, or answered something
 	// kube-apiserver would not accept (another key ID from Encrypt than from
 	// Status, an invalid key ID or annotations).
@@ -59,6 +60,16 @@ var (
 	// ErrClosed: the Provider was closed.
 	ErrClosed = errors.New("kmsv2: provider closed")
 )
+
+// subError is a sentinel that also matches a more general one, without
+// repeating its text.
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
 
 // Provider is a KMS v2 provider: the payload cipher of the values a
 // configuration's kms entry writes and reads, talking to one plugin. It
@@ -265,7 +276,7 @@ func (p *Provider) current(write bool) (*writeState, time.Time, error) {
 	case s == nil:
 		return nil, now, p.unavailable()
 	case write && now.After(s.expiry):
-		err := fmt.Errorf("%w: %w: encryptedDEKSource with keyID hash %q expired at %s", ErrUnavailable, ErrExpired,
+		err := fmt.Errorf("%w: encryptedDEKSource with keyID hash %q expired at %s", ErrExpired,
 			keyIDHash(s.keyID), s.expiry.Format(time.RFC3339))
 		if last := p.lastCheckErr(); last != nil {
 			err = fmt.Errorf("%w (last check: %w)", err, last)

@@ -170,7 +170,8 @@ func TestCheckSchedule(t *testing.T) {
 		t.Fatalf("write at the expiry instant: %v", err)
 	}
 	clock.Add(time.Nanosecond)
-	if _, err := p.Seal(nil, []byte("x"), ad); !errors.Is(err, kmsv2.ErrExpired) || !errors.Is(err, kmsv2.ErrUnavailable) {
+	if _, err := p.Seal(nil, []byte("x"), ad); !errors.Is(err, kmsv2.ErrExpired) || !errors.Is(err, kmsv2.ErrUnavailable) ||
+		!strings.HasPrefix(err.Error(), kmsv2.ErrExpired.Error()+": ") || strings.Contains(err.Error(), kmsv2.ErrUnavailable.Error()+": "+kmsv2.ErrExpired.Error()) {
 		t.Fatalf("write after expiry: %v", err)
 	}
 	if out, stale, err := p.OpenStale(nil, v, ad); err != nil || stale || string(out) != "x" {
