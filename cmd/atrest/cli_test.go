@@ -40,6 +40,10 @@ func atrestBin(t *testing.T) string {
 		if binDir, binErr = os.MkdirTemp("", "atrest-bin-"); binErr != nil {
 			return
 		}
+		// Tests run it as other users too.
+		if binErr = os.Chmod(binDir, 0o755); binErr != nil {
+			return
+		}
 		binPath = filepath.Join(binDir, "atrest")
 		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binPath, ".")
 		var out []byte
