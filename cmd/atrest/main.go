@@ -24,6 +24,9 @@
 //	   fails etcd's SHA-256 checksum: nothing was reported from it
 //	4  refused: encrypt would have written plaintext for a resource no rule
 //	   of the configuration names (--allow-plaintext overrides)
+//	5  incomplete: scan printed its report, but some values could not be
+//	   checked (their KMS v2 plugin was unreachable); --allow-unchecked
+//	   exits 0 instead
 //
 // docs/operating.md says what scan and rotate do under failures and how to
 // resume a rotation.
@@ -73,13 +76,18 @@ var errUsage = errors.New("usage error")
 // errRefused marks a refusal to write plaintext (exit status 4).
 var errRefused = errors.New("refused")
 
+// errIncomplete marks an audit that could not check every value (exit
+// status 5).
+var errIncomplete = errors.New("incomplete")
+
 // Exit statuses; see the package documentation.
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitUsage    = 2
-	exitSnapshot = 3
-	exitRefused  = 4
+	exitOK         = 0
+	exitFailure    = 1
+	exitUsage      = 2
+	exitSnapshot   = 3
+	exitRefused    = 4
+	exitIncomplete = 5
 )
 
 // newFlags returns a FlagSet for a command that prints to sio.err and whose
@@ -154,6 +162,9 @@ func run(ctx context.Context, args []string, sio stdio) int {
 	case errors.Is(err, errRefused):
 		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
 		return exitRefused
+	case errors.Is(err, errIncomplete):
+		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
+		return exitIncomplete
 	default:
 		fmt.Fprintf(sio.err, "atrest %s: %v\n", c.name, err)
 		return exitFailure

@@ -183,6 +183,7 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 	var sf storeFlags
 	sf.register(fs, "scan")
 	snapshot := fs.String("snapshot", "", "read an etcd snapshot file (etcdctl snapshot save, or a member's db) instead of a live etcd")
+	allowUnchecked := fs.Bool("allow-unchecked", false, "exit 0 even when some values could not be checked (their KMS v2 plugin unreachable); without it such a scan exits 5 after its report")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -226,7 +227,16 @@ func runScan(ctx context.Context, args []string, sio stdio) error {
 		fmt.Fprintf(sio.err, "atrest scan: warning: %s\n", w)
 	}
 	if sf.json {
-		return rep.WriteJSON(sio.out)
+		err = rep.WriteJSON(sio.out)
+	} else {
+		err = rep.WriteText(sio.out)
 	}
-	return rep.WriteText(sio.out)
+	if err != nil {
+		return err
+	}
+	if n := rep.Totals.Unchecked; n > 0 && !*allowUnchecked {
+		return fmt.Errorf("%w: %d of %d values could not be checked (their KMS v2 plugin was unreachable; counted as unchecked in the report): "+
+			"the audit is incomplete; scan again with the plugin up, or give --allow-unchecked to accept it", errIncomplete, n, rep.Values)
+	}
+	return nil
 }

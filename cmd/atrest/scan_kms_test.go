@@ -19,7 +19,8 @@ import (
 // KEK rotation, plus a copy of a KEK A value under an etcd key with a
 // terminal escape (unreadable once decrypted: the etcd key is
 // authenticated). With the plugin down, scan reports every value per key ID
-// and DEK source, unchecked, and rotate leaves them alone without failing;
+// and DEK source, unchecked, and exits 5 (0 with --allow-unchecked), and
+// rotate leaves them alone without failing;
 // with it up, scan calls the KEK A values stale (and the copy unreadable,
 // its key quoted), rotate --apply rewrites them, and a second scan finds
 // only KEK B but for the copy.
@@ -42,12 +43,12 @@ func TestScanRotateKMSCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ep := strings.Join(c.Endpoints, ",")
-	scanJSON := func() *scan.Report {
+	scanJSON := func(wantCode int) *scan.Report {
 		t.Helper()
 		code, out, errOut := runArgs("scan", "--config", cfgPath, "--endpoints", ep, "--json", "--quiet")
 		var r scan.Report
-		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
-			t.Fatalf("scan --json: exit %d: %s\n%s", code, out, errOut)
+		if code != wantCode || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("scan --json: exit %d, want %d: %s\n%s", code, wantCode, out, errOut)
 		}
 		return &r
 	}
@@ -69,14 +70,20 @@ func TestScanRotateKMSCommands(t *testing.T) {
 
 	// The plugin down.
 	f.Server.Stop()
+	// An audit that could check nothing does not pass: exit 5 after the
+	// full report, unless --allow-unchecked.
 	code, out, errOut := runArgs("scan", "--config", cfgPath, "--endpoints", ep)
-	if code != 0 || !strings.Contains(out, "UNCHECKED") || !strings.Contains(out, "kms/local: plugin unreachable") ||
-		!strings.Contains(out, f.OldKeyID) || !strings.Contains(errOut, "warning: the KMS plugin of kms/local is unreachable: 20 of its values unchecked") {
-		t.Fatalf("scan, plugin down: exit %d\n%s\n%s", code, out, errOut)
+	if code != 5 || !strings.Contains(out, "UNCHECKED") || !strings.Contains(out, "kms/local: plugin unreachable") ||
+		!strings.Contains(out, f.OldKeyID) || !strings.Contains(errOut, "warning: the KMS plugin of kms/local is unreachable: 20 of its values unchecked") ||
+		!strings.Contains(errOut, "20 of 20 values could not be checked") || !strings.Contains(errOut, "--allow-unchecked") {
+		t.Fatalf("scan, plugin down: exit %d, want %d\n%s\n%s", code, 5, out, errOut)
 	}
 	t.Logf("\n%s", out)
+	if code, out2, errOut := runArgs("scan", "--config", cfgPath, "--endpoints", ep, "--allow-unchecked"); code != 0 || out2 != out {
+		t.Fatalf("scan --allow-unchecked, plugin down: exit %d, or another report\n%s\n%s", code, out2, errOut)
+	}
 	want := map[string]row{f.OldKeyID: {16, 2, 0, 16, "?"}, f.NewKeyID: {4, 1, 0, 4, "?"}}
-	if got := rows(scanJSON()); len(got) != 2 || got[f.OldKeyID] != want[f.OldKeyID] || got[f.NewKeyID] != want[f.NewKeyID] {
+	if got := rows(scanJSON(5)); len(got) != 2 || got[f.OldKeyID] != want[f.OldKeyID] || got[f.NewKeyID] != want[f.NewKeyID] {
 		t.Errorf("scan --json, plugin down: %+v, want %+v", got, want)
 	}
 	code, out, _ = runArgs("rotate", "--config", cfgPath, "--endpoints", ep, "--apply", "--quiet")
@@ -99,7 +106,7 @@ func TestScanRotateKMSCommands(t *testing.T) {
 	}
 	t.Logf("\n%s", out)
 	want = map[string]row{f.OldKeyID: {16, 2, 15, 0, "no"}, f.NewKeyID: {4, 1, 0, 0, "yes"}}
-	if got := rows(scanJSON()); len(got) != 2 || got[f.OldKeyID] != want[f.OldKeyID] || got[f.NewKeyID] != want[f.NewKeyID] {
+	if got := rows(scanJSON(0)); len(got) != 2 || got[f.OldKeyID] != want[f.OldKeyID] || got[f.NewKeyID] != want[f.NewKeyID] {
 		t.Errorf("scan --json, plugin up: %+v, want %+v", got, want)
 	}
 	code, out, _ = runArgs("rotate", "--config", cfgPath, "--endpoints", ep, "--apply", "--json")
@@ -107,7 +114,7 @@ func TestScanRotateKMSCommands(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s != (rotate.Summary{Values: 20, Fresh: 4, Stale: 15, Rewritten: 15, Unreadable: 1}) {
 		t.Fatalf("rotate --apply: exit %d: %s", code, out)
 	}
-	after := scanJSON()
+	after := scanJSON(0)
 	// KEK B: the apiserver's DEK source and the rotation's; KEK A: the copy.
 	if got := rows(after); len(got) != 2 || got[f.NewKeyID] != (row{19, 2, 0, 0, "yes"}) || got[f.OldKeyID] != (row{1, 1, 0, 0, "no"}) || after.Totals.Unreadable != 1 {
 		t.Errorf("scan after the rotation: %+v, totals %+v", got, after.Totals)
