@@ -169,7 +169,25 @@ func TestKMSPluginPeerCredentials(t *testing.T) {
 	abstract := fmt.Sprintf("unix:///@atrest-test-%d", os.Getpid())
 
 	// Without --allow-abstract: a usage error, before anything is served.
+	// (A plugin that serves it anyway shows what that costs.)
 	p := startAs(t, nil, nil, "kms-plugin", "--kek-file", kek, "--listen", abstract)
+	probe, err := kmsv2.Dial("probe", abstract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	for range 200 {
+		if len(p.exited) > 0 || probe.Check() == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(p.exited) == 0 && probe.Check() == nil {
+		conf := kmsConfig(t, dir, abstract)
+		_, stored, _ := runAsUser(t, nil, []byte(value), "encrypt", "--config", conf, "--key", key)
+		code, out, _ := runAsUser(t, nobody, []byte(stored), "decrypt", "--config", conf, "--key", key)
+		t.Errorf("an abstract socket without --allow-abstract is served; nobody decrypts root's value through it: exit %d, %q", code, out)
+	}
 	if code := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.stderr.String(), "--allow-abstract") {
 		t.Errorf("an abstract socket without --allow-abstract: exit %d (-1: still serving), want 2\n%s", code, p.stderr.String())
 	}
