@@ -84,7 +84,7 @@ func openDir(t *testing.T) string {
 // the sockets are made mode 0666 behind Listen's back where the kernel's
 // permission check would otherwise refuse first.
 func TestPeerCheck(t *testing.T) {
-	needRoot(t)
+	needRoot(t, "to run clients as other users")
 	dir := openDir(t)
 	keyID := kmsplugin.KeyID(bytes.Repeat([]byte{7}, kmsplugin.KEKSize))
 	root := user{uid: 0, gid: 0}

@@ -169,7 +169,7 @@ func TestListenStaleSocket(t *testing.T) {
 // TestListenOtherUsersSocket: a stale socket of another user is not
 // removed (ErrSocketOwner), even by root.
 func TestListenOtherUsersSocket(t *testing.T) {
-	needRoot(t)
+	needRoot(t, "to give a socket to another user")
 	path := filepath.Join(socketDir(t), "p.sock")
 	staleSocket(t, path)
 	if err := os.Chown(path, 65534, 65534); err != nil {

@@ -95,11 +95,11 @@ type user struct {
 // nobody is the unprivileged user the peer-check tests connect as.
 var nobody = user{uid: 65534, gid: 65534}
 
-// needRoot skips a test that must start processes as other users.
-func needRoot(t *testing.T) {
+// needRoot skips a test that needs root, saying why (CI runs as root).
+func needRoot(t *testing.T, why string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a client as another user (CI runs as root)")
+		t.Skip("needs root, " + why + " (CI runs as root)")
 	}
 }
 
