@@ -55,12 +55,12 @@ regular files (symbolic links are followed) of at most 4 KiB.`
 func runKMSPlugin(ctx context.Context, args []string, sio stdio) error {
 	flags := newFlags(sio, "kms-plugin", kmsPluginUsage)
 	var files, uids, gids repeated
-	listen := flags.String("listen", "", "the socket to serve, unix:///absolute/path.sock (at most 107 bytes)")
-	flags.Var(&files, "kek-file", "a KEK file: 32 bytes, raw or base64 (repeat: the first encrypts, all decrypt)")
+	listen := flags.String("listen", "", "the socket to serve, `ENDPOINT` unix:///absolute/path.sock (a path of at most 107 bytes on Linux)")
+	flags.Var(&files, "kek-file", "`FILE` with a KEK: 32 bytes, raw or base64, in a regular file of at most 4 KiB (repeat: the first encrypts, all decrypt)")
 	create := flags.Bool("create", false, "create the first --kek-file (32 random bytes, base64, mode 0600) if it does not exist; without --listen, then exit")
 	timeout := flags.Duration("timeout", 3*time.Second, "connection timeout of the gRPC server (positive)")
-	flags.Var(&uids, "allow-uid", "also let this user (a uid or user name) connect (repeat for more)")
-	flags.Var(&gids, "allow-gid", "also let processes of this group (a gid or group name: their effective or a supplementary group) connect (repeat for more)")
+	flags.Var(&uids, "allow-uid", "also let `UID` (a uid or a user name) connect (repeat for more)")
+	flags.Var(&gids, "allow-gid", "also let processes whose effective or a supplementary group is `GID` (a gid or a group name) connect (repeat for more)")
 	abstract := flags.Bool("allow-abstract", false, "allow --listen unix:///@name, a Linux abstract socket: no file permissions, any local process can connect (the peer check still refuses) or take the name; not recommended")
 	if err := parseFlags(flags, args); err != nil {
 		return err
