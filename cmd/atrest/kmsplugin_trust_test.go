@@ -463,3 +463,16 @@ func TestKMSErrorsSayItOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestKMSPluginRefusalLogBounded: a local user connecting in a loop cannot
+// flood the log: at most 10 refusal lines a minute.
+func TestKMSPluginRefusalLogBounded(t *testing.T) {
+	var b bytes.Buffer
+	refused := refusals(&lockedWriter{w: &b})
+	for i := range 25 {
+		refused(fmt.Errorf("%w: uid %d", kmsplugin.ErrPeerNotAllowed, i))
+	}
+	if n := strings.Count(b.String(), "refused a connection"); n != 10 {
+		t.Errorf("%d lines for 25 refusals, want 10:\n%s", n, b.String())
+	}
+}
