@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The trust boundary of atrest kms-plugin: who may connect, whose socket it
